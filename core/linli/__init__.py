@@ -1,0 +1,79 @@
+"""Linli (邻里): the public API for integration authors.
+
+Everything an integration may use is re-exported here and listed in ``__all__``. The
+documented submodules are public too: :mod:`linli.helpers.event`,
+:mod:`linli.helpers.entityfilter`, :mod:`linli.registry`, :mod:`linli.storage`,
+:mod:`linli.clock`, :mod:`linli.config` and :mod:`linli.testing`. Every other module is
+internal and may change without notice.
+"""
+
+from linli.bus import Event, EventBus, EventOrigin
+from linli.callback import callback
+from linli.const import (
+    EVENT_CALL_SERVICE,
+    EVENT_LINLI_FINAL_WRITE,
+    EVENT_LINLI_START,
+    EVENT_LINLI_STARTED,
+    EVENT_LINLI_STOP,
+    EVENT_STATE_CHANGED,
+    MATCH_ALL,
+    __version__,
+)
+from linli.context import Context
+from linli.exceptions import (
+    IntegrationError,
+    IntegrationNotFound,
+    InvalidEntityIdError,
+    InvalidStateError,
+    LinliError,
+    ServiceNotFound,
+    ServiceValidationError,
+    SetupAuthFailed,
+    SetupFailed,
+    SetupNotReady,
+)
+from linli.hub import CoreConfig, Hub, HubKey, HubState
+from linli.plugins import ConfigType, Integration, IotClass, Manifest, hookimpl
+from linli.services import ServiceCall, SupportsResponse
+from linli.state import State, StateMachine, split_entity_id, valid_entity_id
+
+__all__ = [
+    "EVENT_CALL_SERVICE",
+    "EVENT_LINLI_FINAL_WRITE",
+    "EVENT_LINLI_START",
+    "EVENT_LINLI_STARTED",
+    "EVENT_LINLI_STOP",
+    "EVENT_STATE_CHANGED",
+    "MATCH_ALL",
+    "ConfigType",
+    "Context",
+    "CoreConfig",
+    "Event",
+    "EventBus",
+    "EventOrigin",
+    "Hub",
+    "HubKey",
+    "HubState",
+    "Integration",
+    "IntegrationError",
+    "IntegrationNotFound",
+    "InvalidEntityIdError",
+    "InvalidStateError",
+    "IotClass",
+    "LinliError",
+    "Manifest",
+    "ServiceCall",
+    "ServiceNotFound",
+    "ServiceValidationError",
+    "SetupAuthFailed",
+    "SetupFailed",
+    "SetupNotReady",
+    "State",
+    "StateMachine",
+    "SupportsResponse",
+    "__version__",
+    "callback",
+    "hookimpl",
+    "split_entity_id",
+    "valid_entity_id",
+]

@@ -1,0 +1,1 @@
+"""Helpers for integrations: state tracking, entity filters and other shared building blocks."""

@@ -1,0 +1,65 @@
+"""The hooks an integration may implement: the plugin API for outside authors.
+
+Linli uses `pluggy <https://pluggy.readthedocs.io>`_ with the project name ``linli``.
+An integration is a Python distribution that registers its module in the ``linli``
+entry-point group, conventionally named after its domain::
+
+    # pyproject.toml of linli-plate-gate
+    [project.entry-points.linli]
+    plate_gate = "linli_plate_gate"
+
+and implements hooks from this module, marked with :data:`hookimpl`::
+
+    from linli import Integration, Manifest, hookimpl
+
+    @hookimpl
+    def linli_integration(core_version: str) -> Integration:
+        return Integration(Manifest(domain="plate_gate", name="Plate gates"), async_setup)
+
+Rules every hook follows:
+
+* Hooks are synchronous and *declare*: they return data (descriptors, schemas, folders).
+  Anything asynchronous lives on the returned :class:`~linli.plugins.Integration`
+  (``async_setup``/``async_unload``), which the core awaits with a timeout.
+* An implementation may accept fewer parameters than the spec lists (pluggy passes only
+  those it names), so hooks can gain parameters in later versions without breaking you.
+  Hooks never lose parameters.
+* A hook that raises is reported against the plugin that implements it; the rest of the
+  hub goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from linli.plugins.integration import Integration
+
+hookspec = pluggy.HookspecMarker("linli")
+"""Marks a function in this module as a hook specification."""
+
+hookimpl = pluggy.HookimplMarker("linli")
+"""Marks an integration's function as the implementation of a hook."""
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+@hookspec
+def linli_integration(core_version: str) -> Integration | None:
+    """Describe this integration to the hub.
+
+    Called once per plugin when the hub discovers installed integrations, before any
+    configuration is read, so it must be cheap and must not do I/O.
+
+    :param core_version: The running core's version (``linli.__version__``), so an
+        integration can refuse to load on a core it does not support (return None, or raise
+        with a message saying which version it needs).
+    :returns: The integration's :class:`~linli.plugins.Integration` (manifest, config
+        schema, ``async_setup``/``async_unload``), or None to stay out. Every plugin's
+        result is collected; the entry point's name should equal the returned domain.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,1 @@
+"""Small, dependency-free utilities used by the core."""
