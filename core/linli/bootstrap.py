@@ -55,7 +55,12 @@ def read_config(config_dir: Path) -> CheckedConfig:
         file, line = _key_location(raw, CORE_DOMAIN)
         checked.issues.extend(
             issues_from_invalid(
-                err, section, domain=CORE_DOMAIN, default_file=file, default_line=line
+                err,
+                section,
+                domain=CORE_DOMAIN,
+                default_file=file,
+                default_line=line,
+                schema=CORE_CONFIG_SCHEMA,
             )
         )
     return checked
@@ -88,7 +93,12 @@ def check_integrations(checked: CheckedConfig, loader: IntegrationLoader) -> lis
         except vol.Invalid as err:
             issues.extend(
                 issues_from_invalid(
-                    err, section, domain=domain, default_file=file, default_line=line
+                    err,
+                    section,
+                    domain=domain,
+                    default_file=file,
+                    default_line=line,
+                    schema=schema,
                 )
             )
         except Exception as err:
@@ -118,7 +128,25 @@ def check_config_dir(
     loader.discover()
     for name, plugin in plugins:
         loader.register(plugin, name=name)
-    return checked.issues + check_integrations(checked, loader)
+    return _without_echoes(checked.issues + check_integrations(checked, loader))
+
+
+def _without_echoes(issues: list[ConfigIssue]) -> list[ConfigIssue]:
+    """Drop schema complaints about a value the loader already reported.
+
+    A missing secret leaves an empty value behind, which the schema then rejects too: one
+    problem should give one message.
+    """
+    kept: list[ConfigIssue] = []
+    seen: set[tuple[str | None, int | None]] = set()
+    for issue in issues:
+        spot = (issue.file, issue.line)
+        if issue.line is not None and issue.key is not None and spot in seen:
+            continue
+        if issue.key is None:  # loader issues come first and carry no key
+            seen.add(spot)
+        kept.append(issue)
+    return kept
 
 
 async def async_setup_hub(

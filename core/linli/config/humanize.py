@@ -181,7 +181,7 @@ def _issue(
     if redact and isinstance(spot.value, str) and len(spot.value) >= 4:
         # A custom validator may have quoted the value in its message.
         message = message.replace(spot.value, "***")
-    if spot.depth == len(path) and not redact:
+    if spot.depth == len(path) and not redact and repr(spot.value) not in message:
         message += f", {_describe(spot.value)}"
     return ConfigIssue(spot.file, spot.line, _key_path(domain, path), message)
 
