@@ -106,7 +106,7 @@ async def test_bad_core_section_stops_the_start_with_file_and_line(
 
 
 async def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no configuration.yaml"):
+    with pytest.raises(ConfigError, match=r"no configuration\.yaml"):
         await async_setup_hub(tmp_path, discover=False)
 
 
