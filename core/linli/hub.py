@@ -185,6 +185,8 @@ class Hub:
 
     def async_add_executor_job(self, func: Callable[..., _T], *args: Any) -> asyncio.Future[_T]:
         """Run a blocking ``func(*args)`` in the hub's thread pool; tracked like a task."""
+        if self.state is HubState.stopped:
+            raise RuntimeError("The hub has stopped: no more executor jobs")
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="linli-exec")
         future = asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -318,10 +320,6 @@ class Hub:
             await self.loader.async_unload_all()
         self.bus.async_fire(EVENT_LINLI_FINAL_WRITE)
         await self._wait_stage("final write")
-        if self._registries is not None:
-            await self._registries.async_save_now()
-        for cancel in list(self._timers):
-            cancel()
         current = asyncio.current_task()
         background = [t for t in self._background if t is not current]
         for task in background:
@@ -329,6 +327,14 @@ class Hub:
         if background:
             await asyncio.wait(background, timeout=STOP_STAGE_TIMEOUT)
         await self._wait_stage("clean up")
+        # Saved last, so changes made while cancelling and cleaning up are kept too; the
+        # delayed-save timers cancelled here are flushed by the save itself.
+        for cancel in list(self._timers):
+            cancel()
+        if self._registries is not None:
+            await self._registries.async_save_now()
+        for cancel in list(self._timers):
+            cancel()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

@@ -575,3 +575,29 @@ async def test_changes_are_saved_together_after_a_delay(hub: Hub, clock: Any) ->
     await hub.async_block_till_done()
     stored = orjson.loads(path.read_bytes())
     assert [a["id"] for a in stored["data"]["areas"]] == ["community", "b1", "b2"]
+
+
+async def test_changes_made_while_the_hub_stops_are_saved(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """A background task that records something as it is cancelled at stop loses nothing."""
+    import asyncio
+
+    config = tmp_path / "config"
+    hub = await hub_factory(config)
+
+    async def poller() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            _areas(hub).async_create("zone", "Parcel lockers", id="parcels")
+            raise
+
+    hub.async_create_background_task(poller(), "poller")
+    await asyncio.sleep(0)
+    await hub.async_stop()
+
+    again = await hub_factory(config)
+    area = _areas(again).async_get("parcels")
+    assert area is not None
+    assert area.name == "Parcel lockers"
