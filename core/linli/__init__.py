@@ -22,7 +22,6 @@ from linli.const import (
 from linli.context import Context
 from linli.exceptions import (
     IntegrationError,
-    IntegrationNotFound,
     InvalidEntityIdError,
     InvalidStateError,
     LinliError,
@@ -56,7 +55,6 @@ __all__ = [
     "HubState",
     "Integration",
     "IntegrationError",
-    "IntegrationNotFound",
     "InvalidEntityIdError",
     "InvalidStateError",
     "IotClass",

@@ -7,16 +7,17 @@
     ├── InvalidStateError           a state longer than 255 characters
     ├── ServiceNotFound             ``domain.service`` is not registered
     ├── ServiceValidationError      the call's data fails the service's schema
-    ├── ConfigError                 configuration is invalid (carries file:line issues)
+    ├── ConfigError                 configuration is invalid (in linli.config; file:line issues)
     ├── StorageError                a file under ``.linli/`` cannot be read or is too new
     ├── RegistryError               a registry refuses a change (unknown id, bad parent …)
     └── IntegrationError            an integration cannot be set up
-        ├── IntegrationNotFound     configured but not installed (says what to pip install)
         ├── SetupNotReady           setup will retry later with backoff (device not reachable)
         ├── SetupAuthFailed         credentials rejected: reported, no retry until reconfigured
         └── SetupFailed             permanent failure: reported, dependants are skipped
 
 Integrations raise the ``Setup*`` errors from ``async_setup``; the core reacts as listed.
+A configured integration that is not installed is reported by the loader (status
+``not_installed``) with the ``pip install`` that would bring it.
 Always ``raise … from err`` so the cause stays in the log.
 """
 
@@ -68,18 +69,6 @@ class RegistryError(LinliError, ValueError):
 
 class IntegrationError(LinliError):
     """An integration could not be set up."""
-
-
-class IntegrationNotFound(IntegrationError):
-    """A configured integration is not installed."""
-
-    def __init__(self, domain: str) -> None:
-        self.domain = domain
-        self.distribution = "linli-" + domain.replace("_", "-")
-        super().__init__(
-            f"Integration '{domain}' is configured but not installed. "
-            f"Install it with: pip install {self.distribution}"
-        )
 
 
 class SetupNotReady(IntegrationError):

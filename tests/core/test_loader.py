@@ -222,6 +222,28 @@ async def test_returning_false_is_a_failure(hub_factory, recorder):
     assert loader.records["no"].reason == "setup returned False"
 
 
+async def test_setup_failed_and_auth_failed_are_reported_as_such(hub_factory, recorder):
+    from linli import SetupAuthFailed, SetupFailed
+
+    async def no_licence(hub: Hub, config: ConfigType) -> bool:
+        raise SetupFailed("licence file missing: put it in the config dir")
+
+    async def bad_password(hub: Hub, config: ConfigType) -> bool:
+        raise SetupAuthFailed("camera rejected user admin")
+
+    _, loader = await setup_hub(
+        hub_factory,
+        [
+            ("lic", make_plugin(recorder, "lic", setup=no_licence)),
+            ("cam", make_plugin(recorder, "cam", setup=bad_password)),
+        ],
+        {"lic": {}, "cam": {}},
+    )
+    assert loader.records["lic"].status is Status.failed
+    assert loader.records["lic"].reason == "licence file missing: put it in the config dir"
+    assert loader.records["cam"].reason == "authentication failed: camera rejected user admin"
+
+
 async def test_configured_but_not_installed_names_the_package(hub_factory, recorder):
     plugins = [("app", make_plugin(recorder, "app", dependencies=("face_access",)))]
     _, loader = await setup_hub(hub_factory, plugins, {"plate_gate": {}, "app": {}})

@@ -34,7 +34,7 @@ from linli.const import (
     EVENT_INTEGRATION_LOADED,
     __version__,
 )
-from linli.exceptions import SetupAuthFailed, SetupNotReady
+from linli.exceptions import SetupAuthFailed, SetupFailed, SetupNotReady
 from linli.hub import HubState
 from linli.plugins import hookspecs
 from linli.plugins.integration import ConfigType, Integration
@@ -365,6 +365,9 @@ class IntegrationLoader:
         except SetupAuthFailed as err:
             self._cleanup(domain)
             return self._fail(domain, f"authentication failed: {err}")
+        except SetupFailed as err:
+            self._cleanup(domain)
+            return self._fail(domain, str(err) or "setup failed")
         except Exception as err:
             _LOGGER.exception("Error setting up %s", domain)
             self._cleanup(domain)
