@@ -170,6 +170,7 @@ async def async_setup_hub(
         )
     loop = asyncio.get_running_loop()
     checked = await loop.run_in_executor(None, read_config, config_dir)
+    checked.issues = _without_echoes(checked.issues)
     if checked.core is None:
         raise ConfigError(checked.issues or [ConfigIssue(None, None, None, "cannot read config")])
     for issue in checked.issues:
@@ -193,11 +194,13 @@ async def async_setup_hub(
     await loader.async_setup_all(checked.integration_sections)
     await hub.async_start()
     failed = [r for r in loader.records.values() if r.status in _PROBLEMS]
+    loaded = sum(1 for r in loader.records.values() if r.status is Status.loaded)
     _LOGGER.info(
-        "Hub '%s' started in %.0f ms: %d integrations loaded, %d with problems",
+        "Hub '%s' started in %.0f ms: %d integration%s loaded, %d with problems",
         hub.config.name,
         (time.perf_counter() - started) * 1000,
-        sum(1 for r in loader.records.values() if r.status is Status.loaded),
+        loaded,
+        "" if loaded == 1 else "s",
         len(failed),
     )
     return hub

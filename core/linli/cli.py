@@ -87,8 +87,32 @@ def _run(config_dir: Path, log_level: str) -> int:
 async def _async_run(config_dir: Path) -> int:
     from linli.bootstrap import async_setup_hub
     from linli.config import ConfigError
+    from linli.hub import Hub, HubState
 
     loop = asyncio.get_running_loop()
+    hub: Hub | None = None
+    stop_requested = False
+    stopping: list[asyncio.Task[None]] = []  # keeps a reference to the stop task
+
+    def start_stop() -> None:
+        assert hub is not None
+        stopping.append(loop.create_task(hub.async_stop(), name="stop on signal"))
+
+    def request_stop(signame: str) -> None:
+        nonlocal stop_requested
+        if hub is not None and hub.state is HubState.stopped:
+            return  # already stopped cleanly; the process is on its way out
+        if stop_requested:
+            _LOGGER.warning("Second %s: exiting now, without a clean stop", signame)
+            os._exit(130)
+        stop_requested = True
+        _LOGGER.info("Received %s, stopping", signame)
+        if hub is not None:
+            start_stop()
+
+    # Installed before setup: a Ctrl-C while the hub starts stops it as soon as it is up.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request_stop, sig.name)
     try:
         hub = await async_setup_hub(config_dir)
     except ConfigError as err:
@@ -96,18 +120,8 @@ async def _async_run(config_dir: Path) -> int:
             print(f"error: {issue}", file=sys.stderr)
         print("The hub did not start: fix the configuration above.", file=sys.stderr)
         return 2
-
-    stopping: list[asyncio.Task[None]] = []  # keeps a reference to the stop task
-
-    def request_stop(signame: str) -> None:
-        if stopping:
-            _LOGGER.warning("Second %s: exiting now, without a clean stop", signame)
-            os._exit(130)
-        _LOGGER.info("Received %s, stopping", signame)
-        stopping.append(loop.create_task(hub.async_stop(), name="stop on signal"))
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, request_stop, sig.name)
+    if stop_requested:
+        start_stop()
     code = await hub.async_wait_stopped()
     _LOGGER.info("Stopped")
     return code
@@ -155,8 +169,11 @@ def _list_integrations(config_dir: Path, as_json: bool) -> int:
     rows = []
     for item in loader.status():
         last = last_run.get(item["domain"], {})
+        last_status = last.get("status")
+        if last_status == "unloaded" and last.get("setup_seconds") is not None:
+            last_status = "loaded"  # a clean stop unloads it; in that run, it loaded
         item["last_run"] = {
-            "status": last.get("status"),
+            "status": last_status,
             "reason": last.get("reason"),
             "setup_seconds": last.get("setup_seconds"),
         }
