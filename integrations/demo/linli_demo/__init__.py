@@ -1,4 +1,8 @@
-"""Linli demo: a simulated community to try Linli with (households, residents, devices)."""
+"""Linli demo: a simulated community to try Linli with (households, residents, devices).
+
+Configured by the ``demo:`` section of configuration.yaml (see the README); offers the
+``demo.step`` service.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from linli import (
     SupportsResponse,
     hookimpl,
 )
-from linli.clock import CancelCallback
 from linli_demo.simulator import DOMAIN, Simulator
 
 CONFIG_SCHEMA = vol.Schema(
@@ -26,8 +29,14 @@ CONFIG_SCHEMA = vol.Schema(
             vol.Coerce(float), vol.Range(min=0.1, max=3600)
         ),
         vol.Optional("seed", default=0): vol.Coerce(int),
-        vol.Optional("occupancy", default=0.8): vol.All(vol.Coerce(float), vol.Range(0, 1)),
+        vol.Optional("occupancy", default=0.8): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
     }
+)
+"""``update_interval``: seconds between readings; ``seed``: the same seed gives the same
+community; ``occupancy``: share of flats lived in (0..1)."""
+
+STEP_SCHEMA = vol.Schema(
+    {vol.Optional("count", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000))}
 )
 
 MANIFEST = Manifest(
@@ -40,7 +49,6 @@ MANIFEST = Manifest(
 )
 
 SIMULATOR: HubKey[Simulator] = HubKey("demo.simulator")
-STOP_TIMER: HubKey[CancelCallback] = HubKey("demo.stop_timer")
 
 
 async def async_setup(hub: Hub, config: ConfigType) -> bool:
@@ -48,8 +56,8 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     simulator = Simulator(hub, seed=config["seed"], occupancy=config["occupancy"])
     simulator.populate()
     simulator.register_entities()
+    simulator.start(config["update_interval"])
     hub.data[SIMULATOR] = simulator
-    hub.data[STOP_TIMER] = hub.async_track_time_interval(simulator.step, config["update_interval"])
 
     async def handle_step(call: ServiceCall) -> dict[str, Any]:
         for _ in range(call.data["count"]):
@@ -60,19 +68,19 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         DOMAIN,
         "step",
         handle_step,
-        schema=vol.Schema({vol.Optional("count", default=1): vol.All(int, vol.Range(1, 1000))}),
+        schema=STEP_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
-        description="Advance the simulation by `count` steps at once.",
+        description="Move every simulated reading `count` steps (default 1) at once; "
+        "returns the number of steps since setup.",
     )
     return True
 
 
 async def async_unload(hub: Hub) -> None:
     """Stop updating the simulated devices."""
-    cancel = hub.data.pop(STOP_TIMER)
-    if cancel is not None:
-        cancel()
-    hub.data.pop(SIMULATOR)
+    simulator = hub.data.pop(SIMULATOR)
+    if simulator is not None:
+        simulator.stop()
 
 
 @hookimpl

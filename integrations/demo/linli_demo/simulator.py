@@ -1,16 +1,33 @@
-"""The simulated community: households, residents and devices whose readings keep changing."""
+"""The simulated community in a hub: households, residents and devices whose readings change."""
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from linli import Hub, callback
-from linli.registry.areas import AreaEntry
-from linli_demo.community import daily_power_factor, plan_households
+from linli import Event, Hub, callback
+from linli.clock import CancelCallback
+from linli.registry import AreaEntry, EntityEntry
+from linli.registry.devices import EVENT_DEVICE_REGISTRY_UPDATED
+from linli.registry.entities import EVENT_ENTITY_REGISTRY_UPDATED
+from linli_demo.community import (
+    READINGS,
+    ReadingKind,
+    daily_power_factor,
+    ebike_in_elevator,
+    elevator_load,
+    foot_traffic,
+    household_name,
+    localized,
+    next_power,
+    place_name,
+    plan_households,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -20,12 +37,12 @@ MANUFACTURER = "Linli demo"
 
 @dataclass(slots=True)
 class SimulatedEntity:
-    """One simulated reading: its entity id, how it moves, and its current value."""
+    """One simulated entity: its current entity_id, what it measures and its last value."""
 
     entity_id: str
-    kind: str
-    value: float
+    kind: ReadingKind
     peak: float = 0.0
+    value: float = 0.0
 
 
 def _object_id(area_id: str, suffix: str) -> str:
@@ -33,19 +50,34 @@ def _object_id(area_id: str, suffix: str) -> str:
 
 
 class Simulator:
-    """Builds the simulated community in the registries and updates its entities."""
+    """Builds the simulated community in the registries and keeps its entities' states moving.
+
+    Entities the user disabled (or whose device they disabled) get no state; an entity removed
+    from the registry is dropped for the rest of the run; a renamed entity_id is followed.
+    """
 
     def __init__(self, hub: Hub, *, seed: int, occupancy: float) -> None:
         self._hub = hub
         self._seed = seed
         self._occupancy = occupancy
         self._rng = random.Random(seed)
-        self.entities: list[SimulatedEntity] = []
+        self._entities: dict[str, SimulatedEntity] = {}
+        self._unsubscribe: list[CancelCallback] = []
         self.steps = 0
+        """How many times the readings have moved since setup."""
+
+    @property
+    def entities(self) -> list[SimulatedEntity]:
+        """The simulated entities, in registration order."""
+        return list(self._entities.values())
 
     # ------------------------------------------------------------------ building
-    def populate(self) -> None:
-        """Create households and residents for lived-in rooms (once; kept across restarts)."""
+    def populate(self) -> int:
+        """Create households and residents for lived-in rooms; return how many are new.
+
+        Rooms that already have a household (from an earlier start, or made by hand) are left
+        alone, so restarting creates no duplicates.
+        """
         areas = self._hub.registries.areas
         people = self._hub.registries.people
         taken = {room for h in people.households.values() for room in h.room_ids}
@@ -74,145 +106,193 @@ class Simulator:
             len(people.households),
             created,
         )
+        return created
 
     def _household_name(self, room: AreaEntry) -> str:
-        areas = self._hub.registries.areas
-        numbers = [
-            a.name.rstrip("号楼单元")
-            for a in areas.ancestors(room.id)
-            if a.kind in ("building", "unit")
-        ]
-        return "-".join([*numbers, room.name])
+        above = {str(a.kind): a.name for a in self._hub.registries.areas.ancestors(room.id)}
+        return household_name(above.get("building"), above.get("unit"), room.name)
 
     def register_entities(self) -> None:
-        """Register the simulated devices and their entities, and set their first states."""
+        """Register the simulated devices and entities, and give each its first state."""
         areas = self._hub.registries.areas
         lived_in = {
             room for h in self._hub.registries.people.households.values() for room in h.room_ids
         }
+        hour = self._local_hour(self._hub.clock.utcnow())
         for room in sorted(areas.async_get_by_kind("room"), key=lambda a: a.id):
-            if room.id not in lived_in:
-                continue
-            self._add(
-                room,
-                "meter",
-                "Simulated electricity meter",
-                "sensor",
-                "power",
-                "用电功率",
-                "W",
-                peak=self._rng.uniform(800, 3500),
-            )
+            if room.id in lived_in:
+                peak = self._rng.uniform(800, 3500)
+                self._add(room, ReadingKind.POWER, peak, peak * daily_power_factor(hour))
+        self._add(areas.areas[areas.root_id], ReadingKind.TOTAL_POWER)
         for unit in sorted(areas.async_get_by_kind("unit"), key=lambda a: a.id):
-            self._add(
-                unit,
-                "elevator",
-                "Simulated elevator camera",
-                "sensor",
-                "elevator_load",
-                "电梯载重",
-                "kg",
-                peak=1000,
-            )
-            self._add(
-                unit,
-                "elevator",
-                "Simulated elevator camera",
-                "binary_sensor",
-                "elevator_ebike",
-                "电梯电动车",
-                None,
-            )
+            self._add(unit, ReadingKind.ELEVATOR_LOAD)
+            self._add(unit, ReadingKind.ELEVATOR_EBIKE)
         for zone in sorted(areas.async_get_by_kind("zone"), key=lambda a: a.id):
-            self._add(
-                zone,
-                "counter",
-                "Simulated people counter",
-                "sensor",
-                "people",
-                "人流量",
-                "人",
-                peak=40,
-            )
+            self._add(zone, ReadingKind.FOOT_TRAFFIC, peak=40)
+        bus = self._hub.bus
+        self._unsubscribe += [
+            bus.async_listen(EVENT_ENTITY_REGISTRY_UPDATED, self._async_entity_changed),
+            bus.async_listen(EVENT_DEVICE_REGISTRY_UPDATED, self._async_device_changed),
+        ]
         self.step()
 
+    def _place(self, area: AreaEntry) -> str:
+        areas = self._hub.registries.areas
+        language = self._hub.config.language
+        chain = [*areas.ancestors(area.id), area]
+        return place_name([(str(a.kind), a.display_name(language)) for a in chain])
+
     def _add(
-        self,
-        area: AreaEntry,
-        device_kind: str,
-        model: str,
-        domain: str,
-        suffix: str,
-        label: str,
-        unit: str | None,
-        peak: float = 0.0,
+        self, area: AreaEntry, kind: ReadingKind, peak: float = 0.0, value: float = 0.0
     ) -> None:
+        reading = READINGS[kind]
         registries = self._hub.registries
+        language = self._hub.config.language
+        place = self._place(area)
         device = registries.devices.async_get_or_create(
             DOMAIN,
-            identifiers=[(DOMAIN, f"{device_kind}-{area.id}")],
+            identifiers=[(DOMAIN, f"{reading.device.key}-{area.id}")],
             manufacturer=MANUFACTURER,
-            model=model,
-            name=f"{registries.areas.path_name(area.id)} {model}",
+            model=reading.device.model,
+            name=f"{place} {localized(reading.device.names, language)}",
             area_id=area.id,
         )
         entry = registries.entities.async_get_or_create(
-            domain,
+            reading.domain,
             DOMAIN,
-            f"{area.id}-{suffix}",
-            suggested_object_id=_object_id(area.id, suffix),
+            f"{area.id}-{reading.suffix}",
+            suggested_object_id=_object_id(area.id, reading.suffix),
             device_id=device.id,
-            original_name=f"{registries.areas.path_name(area.id)} {label}",
-            unit_of_measurement=unit,
+            original_name=f"{place} {localized(reading.names, language)}",
+            unit_of_measurement=self._unit(kind),
         )
-        if entry.disabled:
-            return
-        self.entities.append(SimulatedEntity(entry.entity_id, suffix, 0.0, peak))
+        # Disabled ones too: they get no state, but come back if the user enables them.
+        self._entities[entry.entity_id] = SimulatedEntity(entry.entity_id, kind, peak, value)
+
+    def _unit(self, kind: ReadingKind) -> str | None:
+        units = READINGS[kind].units
+        return None if units is None else localized(units, self._hub.config.language)
+
+    def _active(self, entry: EntityEntry | None) -> bool:
+        if entry is None or entry.disabled:
+            return False
+        if entry.device_id is None:
+            return True
+        device = self._hub.registries.devices.async_get(entry.device_id)
+        return device is None or not device.disabled
 
     # ------------------------------------------------------------------ running
+    def _local_hour(self, now: datetime) -> float:
+        local = now.astimezone(ZoneInfo(self._hub.config.time_zone))
+        return local.hour + local.minute / 60
+
     @callback
     def step(self, now: datetime | None = None) -> None:
         """Move every simulated reading one step and write the states."""
-        now = now or self._hub.clock.utcnow()
-        local = now.astimezone(ZoneInfo(self._hub.config.time_zone))
-        hour = local.hour + local.minute / 60
+        hour = self._local_hour(now or self._hub.clock.utcnow())
         rng = self._rng
-        entities = self._hub.registries.entities
-        for sim in self.entities:
-            entry = entities.async_get(sim.entity_id)
-            attributes: dict[str, object] = {
-                "friendly_name": (entry.display_name if entry else None) or sim.entity_id
-            }
-            if sim.kind == "power":
-                target = sim.peak * daily_power_factor(hour)
-                sim.value = max(5.0, sim.value + (target - sim.value) * 0.3 + rng.gauss(0, 40))
-                state = f"{sim.value:.0f}"
-                attributes |= {"unit_of_measurement": "W", "device_class": "power"}
-            elif sim.kind == "elevator_load":
-                sim.value = rng.choice((0, 0, 0, 65, 130, 190, 260)) + rng.uniform(0, 20)
-                state = f"{sim.value:.0f}" if sim.value > 20 else "0"
-                attributes |= {"unit_of_measurement": "kg"}
-            elif sim.kind == "elevator_ebike":
-                sim.value = 1.0 if rng.random() < 0.03 else 0.0
-                state = "on" if sim.value else "off"
-                attributes |= {"device_class": "occupancy"}
-            else:
-                sim.value = max(0.0, sim.peak * daily_power_factor(hour) + rng.gauss(0, 3))
-                state = f"{sim.value:.0f}"
-                attributes |= {"unit_of_measurement": "人"}
-            self._hub.states.async_set(sim.entity_id, state, attributes)
-        self._write_total()
+        for sim in self._entities.values():
+            if not self._active(self._entry(sim)):
+                continue
+            if sim.kind is ReadingKind.POWER:
+                sim.value = round(next_power(sim.value, sim.peak, hour, rng))
+            elif sim.kind is ReadingKind.ELEVATOR_LOAD:
+                sim.value = elevator_load(rng)
+            elif sim.kind is ReadingKind.ELEVATOR_EBIKE:
+                sim.value = 1.0 if ebike_in_elevator(rng) else 0.0
+            elif sim.kind is ReadingKind.FOOT_TRAFFIC:
+                sim.value = foot_traffic(sim.peak, hour, rng)
         self.steps += 1
+        for sim in self.entities:
+            self._write(sim)
 
-    def _write_total(self) -> None:
-        total = sum(s.value for s in self.entities if s.kind == "power")
-        self._hub.states.async_set(
-            "sensor.demo_community_power",
-            f"{total / 1000:.1f}",
-            {
-                "friendly_name": "全小区用电功率",
-                "unit_of_measurement": "kW",
-                "device_class": "power",
-                "households": sum(1 for s in self.entities if s.kind == "power"),
-            },
+    def meters(self) -> list[SimulatedEntity]:
+        """Return the household meters that have a state (enabled, on an enabled device)."""
+        return [
+            sim
+            for sim in self._entities.values()
+            if sim.kind is ReadingKind.POWER and self._active(self._entry(sim))
+        ]
+
+    def _entry(self, sim: SimulatedEntity) -> EntityEntry | None:
+        return self._hub.registries.entities.async_get(sim.entity_id)
+
+    def _write(self, sim: SimulatedEntity) -> None:
+        entry = self._entry(sim)
+        if not self._active(entry):
+            self._hub.states.async_remove(sim.entity_id)
+            return
+        assert entry is not None
+        reading = READINGS[sim.kind]
+        attributes: dict[str, Any] = {"friendly_name": entry.display_name or sim.entity_id}
+        if (unit := self._unit(sim.kind)) is not None:
+            attributes["unit_of_measurement"] = unit
+        if reading.device_class is not None:
+            attributes["device_class"] = reading.device_class
+        if sim.kind is ReadingKind.ELEVATOR_EBIKE:
+            state = "on" if sim.value else "off"
+        elif sim.kind is ReadingKind.TOTAL_POWER:
+            meters = self.meters()
+            sim.value = sum(round(meter.value) for meter in meters)
+            state = str(round(sim.value))
+            attributes["meters"] = len(meters)
+        else:
+            state = str(round(sim.value))
+        self._hub.states.async_set(sim.entity_id, state, attributes)
+
+    @callback
+    def _async_entity_changed(self, event: Event[Mapping[str, Any]]) -> None:
+        """Follow the user's changes to our entities: removed, renamed, disabled, enabled."""
+        entity_id: str = event.data["entity_id"]
+        old_id: str = event.data.get("old_entity_id", entity_id)
+        sim = self._entities.get(old_id)
+        if sim is None:
+            return
+        if event.data["action"] == "remove":
+            # Gone for the rest of this run; the next start registers it again.
+            del self._entities[old_id]
+            self._hub.states.async_remove(old_id)
+        elif event.data["action"] == "update":
+            if old_id != entity_id:
+                self._hub.states.async_remove(old_id)
+                del self._entities[old_id]
+                sim.entity_id = entity_id
+                self._entities[entity_id] = sim
+            self._write(sim)
+        if sim.kind is ReadingKind.POWER:
+            self._write_totals()
+
+    @callback
+    def _async_device_changed(self, event: Event[Mapping[str, Any]]) -> None:
+        """Remove or restore the states of a device's entities when it is disabled or enabled."""
+        if event.data.get("action") != "update" or "disabled_by" not in event.data["changes"]:
+            return
+        device_id = event.data["id"]
+        for sim in self.entities:
+            entry = self._entry(sim)
+            if entry is not None and entry.device_id == device_id:
+                self._write(sim)
+        self._write_totals()
+
+    def _write_totals(self) -> None:
+        for sim in self.entities:
+            if sim.kind is ReadingKind.TOTAL_POWER:
+                self._write(sim)
+
+    # ------------------------------------------------------------------ lifecycle
+    @callback
+    def start(self, interval: float) -> None:
+        """Move the readings every ``interval`` seconds until :meth:`stop`."""
+        self._unsubscribe.append(self._hub.async_track_time_interval(self.step, interval))
+        _LOGGER.info(
+            "Demo community: %d simulated entities, updated every %g s "
+            "(the demo.step service moves them at once)",
+            len(self._entities),
+            interval,
         )
+
+    @callback
+    def stop(self) -> None:
+        """Stop moving the readings and following the entity registry."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
