@@ -283,13 +283,49 @@ class Simulator:
     @callback
     def start(self, interval: float) -> None:
         """Move the readings every ``interval`` seconds until :meth:`stop`."""
-        self._unsubscribe.append(self._hub.async_track_time_interval(self.step, interval))
+        self._unsubscribe.append(self._hub.async_track_time_interval(self._tick, interval))
         _LOGGER.info(
             "Demo community: %d simulated entities, updated every %g s "
             "(the demo.step service moves them at once)",
             len(self._entities),
             interval,
         )
+
+    @callback
+    def _tick(self, now: datetime) -> None:
+        self.step(now)
+        _LOGGER.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """One line on what the community is doing now, for the demo's log."""
+        meters = self.meters()
+        total = sum(round(m.value) for m in meters) / 1000
+        ebikes = [
+            self._place_of(sim)
+            for sim in self.entities
+            if sim.kind is ReadingKind.ELEVATOR_EBIKE and sim.value
+        ]
+        lifts = [sim for sim in self.entities if sim.kind is ReadingKind.ELEVATOR_LOAD]
+        busy = sum(1 for sim in lifts if sim.value)
+        text = (
+            f"Step {self.steps}: {len(meters)} flats draw {total:.1f} kW; "
+            f"{busy} of {len(lifts)} lifts in use"
+        )
+        if ebikes:
+            text += "; e-bike in the lift at " + ", ".join(ebikes)
+        return text
+
+    def _place_of(self, sim: SimulatedEntity) -> str:
+        entry = self._entry(sim)
+        if entry is None or entry.device_id is None:
+            return sim.entity_id
+        device = self._hub.registries.devices.async_get(entry.device_id)
+        area = (
+            self._hub.registries.areas.async_get(device.area_id)
+            if device and device.area_id
+            else None
+        )
+        return sim.entity_id if area is None else self._place(area)
 
     @callback
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -464,3 +465,16 @@ async def test_bad_value_fails_only_the_demo(
     assert not hub.services.has_service("demo", "step")
     assert hub.states.async_entity_ids() == []
     assert not hub.registries.people.households
+
+
+async def test_each_timed_step_logs_a_summary_of_the_community(
+    hub: Hub, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """script/demo shows a living hub: every update logs what the community is doing."""
+    caplog.set_level(logging.INFO, logger="linli_demo")
+    clock.advance(5)
+    await hub.async_block_till_done()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Step ")]
+    assert len(lines) == 1
+    total_w = int(hub.states.get("sensor.community_power").state)
+    assert f"draw {total_w / 1000:.1f} kW" in lines[0]
