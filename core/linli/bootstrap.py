@@ -13,6 +13,7 @@ from typing import Any
 import voluptuous as vol
 
 from linli.clock import Clock
+from linli.components import register_bundled
 from linli.config import ConfigError, ConfigIssue, issues_from_invalid, load_config_file, located
 from linli.core_config import CORE_CONFIG_SCHEMA, core_config_from
 from linli.exceptions import RegistryError
@@ -125,6 +126,7 @@ def check_config_dir(
     if not checked.raw:
         return checked.issues
     loader = IntegrationLoader(Hub(config_dir))
+    register_bundled(loader)
     loader.discover()
     for name, plugin in plugins:
         loader.register(plugin, name=name)
@@ -187,6 +189,7 @@ async def async_setup_hub(
         await hub.async_stop()
         raise ConfigError([ConfigIssue(file, line, "linli.areas", str(err))]) from err
     loader = IntegrationLoader(hub)
+    register_bundled(loader)
     if discover:
         await loop.run_in_executor(None, loader.discover)
     for name, plugin in plugins:

@@ -1,4 +1,4 @@
-"""The ``linli`` command: run a hub, check a configuration, list integrations."""
+"""The ``linli`` command: run a hub, check a configuration, list integrations, blueprints."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from linli.blueprint import cli as blueprint_cli
 from linli.const import __version__
 
 _LOGGER = logging.getLogger("linli")
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     config_arg(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
+
+    blueprint_cli.add_parser(sub, config_arg)
     return parser
 
 
@@ -65,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args.config, args.log_level)
     if args.command == "check-config":
         return _check_config(args.config)
+    if args.command == "blueprint":
+        return blueprint_cli.main(args)
     return _list_integrations(args.config, args.json)
 
 
@@ -146,6 +151,7 @@ def _check_config(config_dir: Path) -> int:
 
 def _list_integrations(config_dir: Path, as_json: bool) -> int:
     from linli.bootstrap import read_config
+    from linli.components import register_bundled
     from linli.hub import Hub
     from linli.plugins.loader import STATUS_FILE, IntegrationLoader
 
@@ -153,6 +159,7 @@ def _list_integrations(config_dir: Path, as_json: bool) -> int:
     hub = Hub(config_dir)
     checked = read_config(config_dir) if (config_dir / "configuration.yaml").is_file() else None
     loader = IntegrationLoader(hub)
+    register_bundled(loader)
     loader.discover()
     sections = checked.integration_sections if checked else {}
     loader.plan(sections)

@@ -132,16 +132,18 @@ class IntegrationLoader:
                 module = ep.load()
             except Exception as err:
                 _LOGGER.exception("Cannot import integration %s (%s)", ep.name, source)
-                self._record_broken(ep.name, source, f"import failed: {_describe(err)}")
+                self.record_broken(ep.name, source, f"import failed: {_describe(err)}")
                 continue
             self.register(module, name=ep.name, source=source)
 
     def register(self, plugin: object, name: str | None = None, source: str = "bundled") -> None:
         """Register a plugin object or module (bundled integrations, tests)."""
         name = name or getattr(plugin, "__name__", None) or repr(plugin)
+        if self.plugin_manager.is_registered(plugin):
+            return  # the same plugin offered twice (bundled and passed in by a test): one
         if self.plugin_manager.has_plugin(name):
             existing = self.records.get(name)
-            self._record_broken(
+            self.record_broken(
                 name,
                 source,
                 f"two installed distributions provide it: {existing.source if existing else '?'}"
@@ -151,7 +153,7 @@ class IntegrationLoader:
         try:
             self.plugin_manager.register(plugin, name=name)
         except Exception as err:
-            self._record_broken(name, source, f"invalid plugin: {_describe(err)}")
+            self.record_broken(name, source, f"invalid plugin: {_describe(err)}")
             return
         caller = self.plugin_manager.subset_hook_caller(
             "linli_integration",
@@ -162,11 +164,11 @@ class IntegrationLoader:
         except Exception as err:
             _LOGGER.exception("Integration plugin %s failed to describe itself", name)
             self.plugin_manager.unregister(plugin)
-            self._record_broken(name, source, f"linli_integration hook raised: {_describe(err)}")
+            self.record_broken(name, source, f"linli_integration hook raised: {_describe(err)}")
             return
         for integration in results:
             if not isinstance(integration, Integration):
-                self._record_broken(
+                self.record_broken(
                     name, source, f"linli_integration returned {type(integration).__name__}"
                 )
                 continue
@@ -176,7 +178,7 @@ class IntegrationLoader:
                     "Entry point %s provides integration %s; name them the same", name, domain
                 )
             if domain in self.records and self.records[domain].integration is not None:
-                self._record_broken(
+                self.record_broken(
                     domain,
                     source,
                     f"provided twice: by {self.records[domain].source} and by {source}",
@@ -184,7 +186,8 @@ class IntegrationLoader:
                 continue
             self.records[domain] = IntegrationRecord(domain, integration, source)
 
-    def _record_broken(self, domain: str, source: str, reason: str) -> None:
+    def record_broken(self, domain: str, source: str, reason: str) -> None:
+        """Record that ``domain`` is installed but cannot be used, and why."""
         record = self.records.setdefault(domain, IntegrationRecord(domain, source=source))
         record.integration = None
         record.status = Status.broken
