@@ -63,3 +63,31 @@ def linli_integration(core_version: str) -> Integration | None:
 
     .. versionadded:: 0.1
     """
+
+
+# ---------------------------------------------------------------------------- blueprints
+
+if TYPE_CHECKING:
+    import pathlib
+
+
+@hookspec
+def linli_blueprint_folders() -> list[pathlib.Path] | None:
+    """Name the folders holding the blueprints this integration ships.
+
+    Called whenever blueprints are looked up: when automations that use one are loaded or
+    reloaded, and by ``linli blueprint list``. It must be cheap and must not do I/O; return
+    paths inside your package, e.g. ``[Path(__file__).parent / "blueprints"]``.
+
+    Each folder holds ``<domain>/<name>.yaml`` (``automation/elder_no_activity.yaml``, or
+    deeper: ``automation/<sub>/<name>.yaml``), in Home Assistant's blueprint schema. An
+    automation uses one with ``use_blueprint: {path: elder_no_activity.yaml, input: …}``,
+    the path relative to the domain folder. A blueprint of the same path in the config dir's
+    ``blueprints/<domain>/`` wins, so a community can adapt a shipped one by copying it there;
+    between integrations, the first by plugin name wins.
+
+    :returns: The folders (absolute paths), or None when the integration ships none. Every
+        plugin's result is collected.
+
+    .. versionadded:: 0.2
+    """
