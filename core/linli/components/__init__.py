@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-BUNDLED: tuple[str, ...] = ("alert",)
+BUNDLED: tuple[str, ...] = ("alert", "automation")
 """Domains of the bundled integrations, each a module ``linli.components.<domain>``."""
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from linli.helpers.trigger import TriggerPlatform
     from linli.plugins.integration import Integration
 
 hookspec = pluggy.HookspecMarker("linli")
@@ -88,6 +89,33 @@ def linli_blueprint_folders() -> list[pathlib.Path] | None:
 
     :returns: The folders (absolute paths), or None when the integration ships none. Every
         plugin's result is collected.
+
+    .. versionadded:: 0.2
+    """
+
+
+# ---------------------------------------------------------------------------- automations
+
+
+@hookspec
+def linli_trigger_platforms() -> dict[str, TriggerPlatform] | None:
+    """Offer trigger platforms that automations (and ``wait_for_trigger``) can use.
+
+    Called whenever triggers are validated or attached (when automations are set up or
+    reloaded), on the event loop, so it must be cheap and must not do I/O: return the same
+    mapping every time.
+
+    :returns: A mapping of platform name — what users write in ``platform:`` (or
+        ``trigger:``), by convention ``<domain>`` or ``<domain>.<kind>`` — to a
+        :class:`~linli.helpers.trigger.TriggerPlatform`: a module or object with
+        ``TRIGGER_SCHEMA`` (validates one trigger config, ``platform`` key included; extend
+        :data:`~linli.helpers.trigger.TRIGGER_BASE_SCHEMA`) and
+        ``async async_attach_trigger(hub, config, action, trigger_info)`` returning a function
+        that detaches it. When the trigger fires, call ``action(payload, context)`` on the loop
+        with your trigger variables (a ``description`` and your own keys; ``platform``,
+        ``id``, ``idx`` and ``alias`` are added for you). Return None or ``{}`` to offer none.
+        Every plugin's result is collected; a name already built in (``state``, ``time`` …)
+        is ignored with a warning, and of two plugins offering the same name the later wins.
 
     .. versionadded:: 0.2
     """

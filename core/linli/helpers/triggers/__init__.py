@@ -1,0 +1,1 @@
+"""The built-in trigger platforms; :mod:`linli.helpers.trigger` validates and attaches them."""
