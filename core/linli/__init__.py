@@ -2,9 +2,12 @@
 
 Everything an integration may use is re-exported here and listed in ``__all__``. The
 documented submodules are public too: :mod:`linli.helpers.event`,
-:mod:`linli.helpers.entityfilter`, :mod:`linli.registry`, :mod:`linli.storage`,
-:mod:`linli.clock`, :mod:`linli.config` and :mod:`linli.testing`. Every other module is
-internal and may change without notice.
+:mod:`linli.helpers.entityfilter`, :mod:`linli.helpers.config_validation`,
+:mod:`linli.helpers.trigger` (trigger platforms), :mod:`linli.helpers.condition`,
+:mod:`linli.helpers.script`, :mod:`linli.helpers.deadlines`, :mod:`linli.template`,
+:mod:`linli.blueprint`, :mod:`linli.components.alert` (``get_manager``),
+:mod:`linli.registry`, :mod:`linli.storage`, :mod:`linli.clock`, :mod:`linli.config` and
+:mod:`linli.testing`. Every other module is internal and may change without notice.
 """
 
 from linli.bus import Event, EventBus, EventOrigin
