@@ -463,8 +463,11 @@ async def test_bad_value_fails_only_the_demo(
     assert hub.state is HubState.running
     assert "b2-u1-1201" in hub.registries.areas
     assert not hub.services.has_service("demo", "step")
-    # Only the bundled alert integration's sensor: nothing of the demo's.
-    assert hub.states.async_entity_ids() == ["sensor.open_alerts"]
+    # Only the bundled integrations' entities (the alert sensor, the example's rule).
+    assert sorted(hub.states.async_entity_ids()) == [
+        "automation.e_bike_in_a_lift",
+        "sensor.open_alerts",
+    ]
     assert not hub.registries.people.households
 
 
@@ -479,3 +482,21 @@ async def test_each_timed_step_logs_a_summary_of_the_community(
     assert len(lines) == 1
     total_w = int(hub.states.get("sensor.community_power").state)
     assert f"draw {total_w / 1000:.1f} kW" in lines[0]
+
+
+async def test_the_example_rule_raises_an_alert_for_an_ebike_in_a_lift(hub: Hub) -> None:
+    """config_example's automation turns the simulated e-bike detector into one alert."""
+    from linli.components.alert import get_manager
+
+    sensor = "binary_sensor.b2_u1_elevator_ebike"
+    hub.states.async_set(sensor, "off")
+    for _ in range(3):  # a flapping detector raises one alert, seen three times
+        hub.states.async_set(sensor, "on")
+        hub.states.async_set(sensor, "off")
+    await hub.async_block_till_done()
+    (alert,) = get_manager(hub).open_alerts()
+    assert alert.kind == "ebike_in_elevator"
+    assert alert.area_id == "b2-u1"
+    assert alert.source_entity_id == sensor
+    assert alert.occurrences == 3
+    assert alert.assignee == "role:staff"
