@@ -38,6 +38,7 @@ Turning one on or off is remembered across restarts unless it sets ``initial_sta
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 from linli.components.automation.automation import EVENT_AUTOMATION_TRIGGERED, Automation
@@ -54,6 +55,7 @@ __all__ = [
     "Automation",
     "AutomationComponent",
     "get_component",
+    "linli_blueprint_folders",
     "linli_integration",
 ]
 
@@ -67,6 +69,10 @@ MANIFEST: Final = Manifest(
 )
 
 _COMPONENT: HubKey[AutomationComponent] = HubKey(DOMAIN)
+
+SHIPPED_BLUEPRINTS: Final = Path(__file__).parents[2] / "_blueprints"
+"""The blueprints the project ships (its top-level ``blueprints/`` folder, packaged as
+``linli/_blueprints``): ``automation/linli/no_activity_alert.yaml`` and the others."""
 
 
 def get_component(hub: Hub) -> AutomationComponent | None:
@@ -87,6 +93,12 @@ async def async_unload(hub: Hub) -> None:
     component = hub.data.pop(_COMPONENT)
     if component is not None:
         await component.async_unload()
+
+
+@hookimpl
+def linli_blueprint_folders() -> list[Path]:
+    """Offer the blueprints shipped with Linli (``use_blueprint: {path: linli/…}``)."""
+    return [SHIPPED_BLUEPRINTS]
 
 
 @hookimpl

@@ -1,7 +1,10 @@
 """The ``event`` trigger: an event of one of the given types, whose data and context match.
 
 ``event_data`` matches when every key given is in the event's data with an equal value
-(mappings are compared the same way, recursively: a subset match). ``context`` restricts who
+(mappings are compared the same way, recursively: a subset match). As in Home Assistant, its
+values may be limited templates, rendered once when the trigger is attached with the owner's
+variables (``trigger_variables``, or a run's variables in ``wait_for_trigger``): a run can
+wait for an event about the very thing that started it. ``context`` restricts who
 caused it (``user_id``, ``parent_id``, ``context_id``: one value or a list). Event triggers
 share one bus listener per event type, so many automations on one event cost one listener.
 """
@@ -18,6 +21,7 @@ import linli.helpers.config_validation as cv
 from linli.callback import callback
 from linli.helpers.trigger import CONF_PLATFORM, TRIGGER_BASE_SCHEMA
 from linli.hub import HubKey
+from linli.template import TemplateError, render_complex, template_complex
 
 if TYPE_CHECKING:
     from linli.bus import Event, RemoveListener
@@ -32,11 +36,18 @@ CONF_EVENT_DATA: Final = "event_data"
 CONF_CONTEXT: Final = "context"
 _CONTEXT_KEYS: Final = ("user_id", "parent_id", "context_id")
 
+
+def _event_data(value: dict[str, Any]) -> dict[str, Any]:
+    """``event_data``: kept as written; its templates are compiled now to report bad syntax."""
+    template_complex(value)
+    return value
+
+
 TRIGGER_SCHEMA: Final = TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_PLATFORM): "event",
         vol.Required(CONF_EVENT_TYPE): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1)),
-        vol.Optional(CONF_EVENT_DATA): dict,
+        vol.Optional(CONF_EVENT_DATA): vol.All(dict, _event_data),
         vol.Optional(CONF_CONTEXT): {
             vol.Optional(key): vol.All(cv.ensure_list, [cv.string]) for key in _CONTEXT_KEYS
         },
@@ -108,7 +119,15 @@ async def async_attach_trigger(
 ) -> CancelCallback:
     """Fire for matching events of the configured types."""
     event_types: list[str] = config[CONF_EVENT_TYPE]
-    event_data: dict[str, Any] = config.get(CONF_EVENT_DATA) or {}
+    try:
+        event_data: dict[str, Any] = render_complex(
+            config.get(CONF_EVENT_DATA) or {}, trigger_info["variables"], hub, limited=True
+        )
+    except TemplateError as err:
+        _LOGGER.error(
+            "Event trigger of %s not attached: bad event_data: %s", trigger_info["name"], err
+        )
+        return lambda: None
     wanted_context = {
         key: frozenset(values) for key, values in (config.get(CONF_CONTEXT) or {}).items()
     }
