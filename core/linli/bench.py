@@ -1,10 +1,15 @@
-"""Benchmarks of the core: ``python -m linli.bench [NAME ...] [--repeat N]``.
+"""Benchmarks of the core: ``python -m linli.bench [NAME ...] [--repeat N] [--quick]``.
 
-The figures carry the names and workloads of Home Assistant's ``hass --script benchmark``,
-plus ``states_set``. Unlike that script, each figure times the whole work: firing *and*
-draining until every listener has run. Each run uses a fresh hub and checks that its
-listeners ran exactly as often as expected; a wrong count fails the figure. One line is
-printed per figure; a figure below its budget says ``MISSED`` and the exit status is 1.
+The rate figures carry the names and workloads of Home Assistant's ``hass --script
+benchmark``, plus ``states_set``. Unlike that script, each figure times the whole work: firing
+*and* draining until every listener has run. Each run uses a fresh hub and checks that its
+listeners ran exactly as often as expected; a wrong count fails the figure.
+
+``automation_latency_p50_ms`` and ``automation_latency_p99_ms`` come from one run of a real
+hub under a steady load of state writes (see :func:`measure_automation_latency`).
+
+One line is printed per figure; a figure outside its budget says ``MISSED`` and the exit
+status is 1.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import argparse
 import asyncio
 import gc
 import math
+import random
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from linli import state as state_module
@@ -28,17 +35,25 @@ from linli.const import EVENT_STATE_CHANGED
 from linli.helpers.entityfilter import convert_include_exclude_filter
 from linli.helpers.event import async_track_state_change, async_track_state_change_event
 from linli.hub import Hub
+from linli.services import ServiceCall
 from linli.state import State
 from linli.util.json import json_bytes
 
 __all__ = [
     "BENCHMARKS",
+    "LATENCY_FIGURES",
     "Benchmark",
     "BenchmarkError",
     "Budget",
+    "Latencies",
+    "LatencyFigure",
+    "LatencyWorkload",
+    "format_latency",
     "format_result",
     "main",
+    "measure_automation_latency",
     "run_benchmark",
+    "run_latency",
 ]
 
 BenchFunc = Callable[[Hub], Awaitable[float]]
@@ -46,7 +61,7 @@ BenchFunc = Callable[[Hub], Awaitable[float]]
 
 
 class BenchmarkError(AssertionError):
-    """A benchmark's listeners did not run as often as they should have."""
+    """A benchmark's listeners (or actions) did not run as often as they should have."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +379,246 @@ async def states_set(hub: Hub) -> float:
     return elapsed
 
 
+# ---------------------------------------------------------------- trigger → action latency
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyFigure:
+    """A percentile of the trigger → action latency, in milliseconds, with its budget."""
+
+    name: str
+    percentile: int
+    budget_ms: float | None = None
+
+
+LATENCY_FIGURES: dict[str, LatencyFigure] = {
+    figure.name: figure
+    for figure in (
+        LatencyFigure("automation_latency_p50_ms", 50),
+        LatencyFigure("automation_latency_p99_ms", 99, budget_ms=20.0),
+    )
+}
+"""The latency figures by name, in the order they are printed; one run gives them all."""
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyWorkload:
+    """How many automations, and how many state writes per second for how long."""
+
+    automations: int
+    seconds: float
+    writes_per_second: int = 1_000
+    batch: int = 10
+    """Writes per batch: one batch every ``batch / writes_per_second`` seconds."""
+    seed: int = 20_240_301
+
+
+FULL_LATENCY = LatencyWorkload(automations=1_000, seconds=20.0)
+"""Long enough to take in the collector's rarer, longer pauses: the first seconds after
+start-up are calmer than the rest, and a 5 s run would report those only."""
+QUICK_LATENCY = LatencyWorkload(automations=100, seconds=0.5)
+"""A short run for checking the output (``--quick``), not a figure to compare."""
+
+
+@dataclass(frozen=True, slots=True)
+class Latencies:
+    """The latency of every action of a run, in milliseconds, sorted."""
+
+    samples_ms: list[float]
+    automations: int
+    seconds: float
+
+    def percentile(self, percent: float) -> float:
+        """Return the nearest-rank percentile (``percent`` in 0–100)."""
+        if not self.samples_ms:
+            return math.nan
+        rank = max(1, math.ceil(percent / 100 * len(self.samples_ms)))
+        return self.samples_ms[rank - 1]
+
+
+def _for_ms(index: int) -> int | None:
+    """The ``for:`` of automation ``index`` in milliseconds, or None: every 10th, 100–300 ms."""
+    return 100 * (1 + index // 10 % 3) if index % 10 == 0 else None
+
+
+def _has_condition(index: int) -> bool:
+    """Whether automation ``index`` has a condition: two in every 10."""
+    return index % 10 in (1, 2)
+
+
+def _automation_yaml(index: int) -> str:
+    lines = [
+        f"- id: bench_{index}",
+        "  triggers:",
+        "    - trigger: state",
+        f"      entity_id: sensor.bench_{index}",
+        '      to: "on"',
+    ]
+    period = _for_ms(index)
+    if period is not None:
+        lines.append(f"      for: {{milliseconds: {period}}}")
+    if _has_condition(index):
+        lines += [
+            "  conditions:",
+            "    - condition: numeric_state",
+            f"      entity_id: sensor.bench_{index}",
+            "      attribute: level",
+            "      above: 50",
+        ]
+    lines += ["  actions:", "    - action: bench.record", f"      data: {{automation: {index}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_latency_config(config_dir: Path, automations: int) -> None:
+    (config_dir / "configuration.yaml").write_text(
+        "linli:\n  name: Latency bench\n  time_zone: UTC\n\n"
+        "automation: !include automations.yaml\n",
+        encoding="utf-8",
+    )
+    (config_dir / "automations.yaml").write_text(
+        "".join(_automation_yaml(index) for index in range(automations)), encoding="utf-8"
+    )
+
+
+_WAKE_EARLY = 0.002
+"""How early the driver asks to wake for a batch: the loop's timers wake up to 2 ms late
+(milliseconds rounded up, twice), which would count against the hub otherwise."""
+
+
+class _LatencyProbe:
+    """What the driver expects, and the ``bench.record`` handler that checks it off."""
+
+    __slots__ = ("drained", "due", "expected", "latencies", "unexpected", "writing")
+
+    def __init__(self) -> None:
+        self.due: dict[int, float] = {}
+        """Automation index → ``perf_counter()`` time its action is due (write + ``for:``)."""
+        self.expected = 0
+        self.unexpected = 0
+        self.latencies: list[float] = []
+        self.writing = True
+        self.drained = asyncio.Event()
+        """Set once the driver has finished and no action is due any more."""
+
+    @callback
+    def record(self, call: ServiceCall) -> None:
+        """``bench.record``: note how long after it was due this action runs."""
+        now = time.perf_counter()
+        due = self.due.pop(call.data["automation"], None)
+        if due is None:
+            self.unexpected += 1
+        else:
+            self.latencies.append(now - due)
+        if not self.due and not self.writing:
+            self.drained.set()
+
+    async def async_drain(self, give_up_after: float) -> None:
+        """The driver has finished: wait for the actions still due (``give_up_after`` s at most)."""
+        self.writing = False
+        if not self.due:
+            return
+        try:
+            async with asyncio.timeout(give_up_after):
+                await self.drained.wait()
+        except TimeoutError:
+            pass  # the count check says what is missing
+
+
+async def measure_automation_latency(config_dir: Path, workload: LatencyWorkload) -> Latencies:
+    """Measure how long after a state write the automation it triggers runs its action.
+
+    A hub is set up from ``config_dir`` (through :func:`~linli.bootstrap.async_setup_hub`,
+    on the system clock) with ``workload.automations`` automations, each with a state trigger
+    ``to: "on"`` on its own ``sensor.bench_<i>`` and the action ``bench.record``: 7 in 10 plain,
+    2 in 10 with a ``numeric_state`` condition on the new state's ``level`` attribute (above
+    50), 1 in 10 with a ``for:`` of 100, 200 or 300 ms (their ``for:`` timers are persisted
+    deadlines, as every automation's are). The long-lived objects of the started hub are
+    frozen out of the garbage collector, as ``linli run`` does.
+
+    A driver then toggles random entities between ``off`` and ``on`` with a random ``level``
+    (0–100): ``workload.batch`` writes at a time on a fixed schedule, never faster than
+    ``workload.writes_per_second`` (a batch may be up to 2 ms early). A latency runs
+    from the write (plus its ``for:``) to the call of the ``bench.record`` handler. When the
+    loop was late for a batch, its writes count from when the schedule wanted them: a device's
+    message would have waited just as long for a loop held up (by the garbage collector, say),
+    and leaving that wait out would hide the very pauses this figure is about. The driver
+    knows which writes must run an action and leaves an entity alone until its action has
+    run; every expected action must run, and no other.
+    """
+    from linli.bootstrap import async_setup_hub
+
+    _write_latency_config(config_dir, workload.automations)
+    hub = await async_setup_hub(config_dir)
+    # As ``linli run`` does once the hub has started.
+    gc.collect()
+    gc.freeze()
+    try:
+        probe = _LatencyProbe()
+        hub.services.async_register("bench", "record", probe.record)
+        entity_ids = [f"sensor.bench_{index}" for index in range(workload.automations)]
+        periods = [(_for_ms(index) or 0) / 1000 for index in range(workload.automations)]
+        conditional = [_has_condition(index) for index in range(workload.automations)]
+        is_on = [False] * workload.automations
+        async_set = hub.states.async_set
+        for entity_id in entity_ids:
+            async_set(entity_id, "off", {"level": 0})
+        await hub.async_block_till_done()
+
+        rng = random.Random(workload.seed)
+        due = probe.due
+        interval = workload.batch / workload.writes_per_second
+        start = time.perf_counter()
+        for batch in range(round(workload.seconds / interval)):
+            scheduled = start + batch * interval
+            wait = scheduled - _WAKE_EARLY - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            for _ in range(workload.batch):
+                index = rng.randrange(workload.automations)
+                while index in due:
+                    index = rng.randrange(workload.automations)
+                on = is_on[index] = not is_on[index]
+                level = rng.randrange(101)
+                if on and (level > 50 or not conditional[index]):
+                    due[index] = min(time.perf_counter(), scheduled) + periods[index]
+                    probe.expected += 1
+                async_set(entity_ids[index], "on" if on else "off", {"level": level})
+        await probe.async_drain(max(periods) + 5.0)
+        await hub.async_block_till_done()
+        _expect("actions run", len(probe.latencies), probe.expected)
+        _expect("actions nobody expected", probe.unexpected, 0)
+        samples = sorted(latency * 1000 for latency in probe.latencies)
+        return Latencies(samples, workload.automations, workload.seconds)
+    finally:
+        gc.unfreeze()
+        await hub.async_stop()
+
+
+def run_latency(workload: LatencyWorkload = FULL_LATENCY, repeat: int = 1) -> list[Latencies]:
+    """Run the latency benchmark ``repeat`` times, each on a fresh hub, loop and config dir."""
+    results = []
+    for _ in range(repeat):
+        gc.collect()
+        with tempfile.TemporaryDirectory(prefix="linli-bench-") as config_dir:
+            results.append(asyncio.run(measure_automation_latency(Path(config_dir), workload)))
+    return results
+
+
+def format_latency(figure: LatencyFigure, results: Sequence[Latencies]) -> tuple[str, bool]:
+    """Return the line for ``figure`` (the best of ``results``), and whether it met its budget."""
+    best = min(results, key=lambda result: result.percentile(figure.percentile))
+    value = best.percentile(figure.percentile)
+    worst = best.samples_ms[-1] if best.samples_ms else math.nan
+    text = (
+        f"{figure.name}: {_format_value(value)} ms ({len(best.samples_ms):,} actions of "
+        f"{best.automations:,} automations in {best.seconds:g} s, worst {worst:.1f} ms"
+    )
+    if figure.budget_ms is None:
+        return text + ")", True
+    ok = value <= figure.budget_ms
+    return f"{text}; budget ≤ {figure.budget_ms:g} ms: {'ok' if ok else 'MISSED'})", ok
+
+
 # ---------------------------------------------------------------------------------- running
 
 
@@ -385,12 +640,12 @@ def run_benchmark(bench: Benchmark, repeat: int = 1) -> float:
     return best
 
 
-def _format_seconds(seconds: float) -> str:
+def _format_value(value: float) -> str:
     """Two significant digits at least, two decimals at least: 0.52, 0.052, 12.30."""
-    if seconds <= 0:
+    if value <= 0:
         return "0.00"
-    decimals = max(2, 1 - math.floor(math.log10(seconds)))
-    return f"{seconds:.{decimals}f}"
+    decimals = max(2, 1 - math.floor(math.log10(value)))
+    return f"{value:.{decimals}f}"
 
 
 def _format_rate(rate: float) -> str:
@@ -400,28 +655,39 @@ def _format_rate(rate: float) -> str:
 def format_result(bench: Benchmark, seconds: float) -> tuple[str, bool]:
     """Return the line for ``bench`` taking ``seconds``, and whether it met its budget."""
     rate = bench.count / seconds if seconds > 0 else math.inf
-    text = f"{bench.name}: {_format_seconds(seconds)} s ({_format_rate(rate)} {bench.unit}/s"
+    text = f"{bench.name}: {_format_value(seconds)} s ({_format_rate(rate)} {bench.unit}/s"
     if bench.budget is None:
         return text + ")", True
     return f"{text}; {bench.budget.describe(rate)})", rate >= bench.budget.rate
 
 
+def _figure_names() -> list[str]:
+    return [*BENCHMARKS, *LATENCY_FIGURES]
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    names = _figure_names()
     parser = argparse.ArgumentParser(
         prog="python -m linli.bench",
         description="Run the core benchmarks (all, or the named ones) and compare to budgets.",
-        epilog="Benchmarks: " + ", ".join(BENCHMARKS),
+        epilog="Benchmarks: " + ", ".join(names),
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
     parser.add_argument(
         "--repeat", type=int, default=1, metavar="N", help="run each N times, report the best"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a short latency run ({QUICK_LATENCY.automations} automations for "
+        f"{QUICK_LATENCY.seconds:g} s) to check the output; not a figure to compare",
+    )
     args = parser.parse_args(argv)
-    unknown = [name for name in args.names if name not in BENCHMARKS]
+    unknown = [name for name in args.names if name not in names]
     if unknown:
         parser.error(
             f"unknown benchmark{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; "
-            f"valid names: {', '.join(BENCHMARKS)}"
+            f"valid names: {', '.join(names)}"
         )
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -432,16 +698,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks, print one line each; return 1 if any missed its budget or failed."""
     args = _parse_args(argv)
     status = 0
-    for name in args.names or BENCHMARKS:
-        bench = BENCHMARKS[name]
+    latencies: list[Latencies] | Exception | None = None  # one run gives every latency figure
+    for name in args.names or _figure_names():
         try:
-            seconds = run_benchmark(bench, args.repeat)
+            if name in LATENCY_FIGURES:
+                if latencies is None:
+                    try:
+                        workload = QUICK_LATENCY if args.quick else FULL_LATENCY
+                        latencies = run_latency(workload, args.repeat)
+                    except Exception as err:
+                        traceback.print_exc()
+                        latencies = err
+                if isinstance(latencies, Exception):
+                    failure = latencies
+                    print(f"{name}: FAILED ({type(failure).__name__}: {failure})", flush=True)
+                    status = 1
+                    continue
+                line, ok = format_latency(LATENCY_FIGURES[name], latencies)
+            else:
+                bench = BENCHMARKS[name]
+                line, ok = format_result(bench, run_benchmark(bench, args.repeat))
         except Exception as err:
             traceback.print_exc()
             print(f"{name}: FAILED ({type(err).__name__}: {err})", flush=True)
             status = 1
             continue
-        line, ok = format_result(bench, seconds)
         print(line, flush=True)
         if not ok:
             status = 1

@@ -79,6 +79,74 @@ class HubData:
         return cast(_T | None, self._data.pop(key, default))
 
 
+class _Timer:
+    """One timer of the hub: runs its action once, at its time, unless cancelled first.
+
+    While it waits, the clock's handle and the timer refer to each other; firing or
+    cancelling clears the timer's references, so a spent timer is freed at once by
+    reference counting and never left for the garbage collector (which thousands of ``for:``
+    and delay timers a minute would otherwise keep busy with full collections).
+    """
+
+    __slots__ = ("action", "clock_cancel", "hub")
+
+    def __init__(self, hub: Hub, action: TimerAction) -> None:
+        self.hub: Hub | None = hub
+        self.action: TimerAction | None = action
+        self.clock_cancel: CancelCallback | None = None
+
+    def fire(self) -> None:
+        """The clock says it is time: run the action (unless cancelled meanwhile)."""
+        hub, action = self.hub, self.action
+        self.hub = self.action = self.clock_cancel = None
+        if hub is None or action is None:
+            return
+        hub._timers.discard(self)
+        hub._run_action(action, hub.clock.utcnow())
+
+    @callback
+    def cancel(self) -> None:
+        """Stop the timer; harmless once it has run or been cancelled."""
+        hub, clock_cancel = self.hub, self.clock_cancel
+        self.hub = self.action = self.clock_cancel = None
+        if hub is not None:
+            hub._timers.discard(self)
+        if clock_cancel is not None:
+            clock_cancel()
+
+
+class _Interval:
+    """A repeating timer: each run schedules the next one before the action runs."""
+
+    __slots__ = ("action", "cancel_next", "hub", "seconds")
+
+    def __init__(self, hub: Hub, action: TimerAction, seconds: float) -> None:
+        self.hub: Hub | None = hub
+        self.action: TimerAction | None = action
+        self.seconds = seconds
+        self.cancel_next: CancelCallback | None = None
+
+    def schedule(self, base: float) -> None:
+        """Schedule the next run ``seconds`` after ``base``."""
+        if self.hub is not None:
+            self.cancel_next = self.hub.async_call_at(base + self.seconds, self._tick)
+
+    def _tick(self, now: datetime) -> None:
+        hub, action = self.hub, self.action
+        if hub is None or action is None:
+            return
+        self.schedule(now.timestamp())
+        hub._run_action(action, now)
+
+    @callback
+    def cancel(self) -> None:
+        """Stop repeating; harmless when called twice."""
+        cancel_next = self.cancel_next
+        self.hub = self.action = self.cancel_next = None
+        if cancel_next is not None:
+            cancel_next()
+
+
 class HubState(StrEnum):
     """The hub's lifecycle: ``not_running → starting → running → stopping → stopped``."""
 
@@ -131,7 +199,7 @@ class Hub:
         self._registries: Registries | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._background: set[asyncio.Task[Any]] = set()
-        self._timers: set[CancelCallback] = set()
+        self._timers: set[_Timer] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._stopped: asyncio.Event | None = None
         self.exit_code = 0
@@ -209,23 +277,12 @@ class Hub:
     def async_call_at(self, when: datetime | float, action: TimerAction) -> CancelCallback:
         """Run ``action(now)`` at ``when`` (aware datetime or POSIX timestamp)."""
         timestamp = when if isinstance(when, int | float) else as_utc(when).timestamp()
-        cancel_ref: list[CancelCallback] = []
-
-        def fire() -> None:
-            self._timers.discard(cancel_ref[0])
-            self._run_action(action, self.clock.utcnow())
-
-        cancel = self.clock.call_at(timestamp, fire)
-
-        @callback
-        def cancel_timer() -> None:
-            if cancel_timer in self._timers:
-                self._timers.discard(cancel_timer)
-                cancel()
-
-        cancel_ref.append(cancel_timer)
-        self._timers.add(cancel_timer)
-        return cancel_timer
+        timer = _Timer(self, action)
+        self._timers.add(timer)
+        clock_cancel = self.clock.call_at(timestamp, timer.fire)
+        if timer.hub is not None:  # not run by the clock at once
+            timer.clock_cancel = clock_cancel
+        return timer.cancel
 
     @callback
     def async_call_later(self, delay: float | timedelta, action: TimerAction) -> CancelCallback:
@@ -241,24 +298,9 @@ class Hub:
         seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
         if seconds <= 0:
             raise ValueError("interval must be positive")
-        cancel_current: list[CancelCallback] = []
-
-        def schedule(base: float) -> None:
-            cancel_current[:] = [self.async_call_at(base + seconds, tick)]
-
-        def tick(now: datetime) -> Coroutine[Any, Any, None] | None:
-            schedule(now.timestamp())
-            return action(now)
-
-        schedule(self.clock.time())
-
-        @callback
-        def cancel() -> None:
-            for item in cancel_current:
-                item()
-            cancel_current.clear()
-
-        return cancel
+        repeating = _Interval(self, action, seconds)
+        repeating.schedule(self.clock.time())
+        return repeating.cancel
 
     def _run_action(self, action: TimerAction, now: datetime) -> None:
         try:
@@ -329,12 +371,12 @@ class Hub:
         await self._wait_stage("clean up")
         # Saved last, so changes made while cancelling and cleaning up are kept too; the
         # delayed-save timers cancelled here are flushed by the save itself.
-        for cancel in list(self._timers):
-            cancel()
+        for timer in list(self._timers):
+            timer.cancel()
         if self._registries is not None:
             await self._registries.async_save_now()
-        for cancel in list(self._timers):
-            cancel()
+        for timer in list(self._timers):
+            timer.cancel()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -488,6 +490,55 @@ async def test_raising_interval_action_keeps_its_schedule(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 3
     assert all(r.exc_info and "flaky tick" in str(r.exc_info[1]) for r in errors)
+
+
+@contextmanager
+def _no_cyclic_garbage() -> Iterator[None]:
+    """Fail if the block leaves garbage only the cycle collector could free."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+async def test_timers_leave_no_reference_cycles(hub: Hub, clock: FakeClock) -> None:
+    fired: list[datetime] = []
+    with _no_cyclic_garbage():
+        for _ in range(3):
+            hub.async_call_later(1, fired.append)  # fires
+            hub.async_call_later(5, fired.append)()  # cancelled before it fires
+            cancel = hub.async_call_later(1, fired.append)
+            clock.advance(1)
+            cancel()  # cancelled after it fired
+        cancel_interval = hub.async_track_time_interval(fired.append, 1)
+        clock.advance(3)
+        cancel_interval()
+        clock.advance(10)
+        assert len(fired) == 9
+        assert hub.pending_timers == 0
+
+
+async def test_timers_on_the_system_clock_leave_no_reference_cycles(tmp_path: Path) -> None:
+    hub = Hub(tmp_path)
+    done = asyncio.Event()
+    ticks: list[datetime] = []
+
+    def tick(now: datetime) -> None:
+        ticks.append(now)
+        if len(ticks) == 2:
+            done.set()
+
+    with _no_cyclic_garbage():
+        hub.async_call_later(60, ticks.append)()
+        hub.async_call_later(0.001, ticks.append)
+        cancel_interval = hub.async_track_time_interval(tick, 0.002)
+        await asyncio.wait_for(done.wait(), 2)
+        cancel_interval()
+        assert hub.pending_timers == 0
+    await hub.async_stop()
 
 
 # --------------------------------------------------------------------------- typed data
