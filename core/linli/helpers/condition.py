@@ -405,55 +405,40 @@ class _And(_Condition):
         super().__init__(hub, config, path)
         self.children = children
 
+    # A child evaluating to ``_decisive`` settles the result as ``_settled``; when none
+    # does, the result is ``_otherwise``. and: (False → False, else True); or: (True →
+    # True, else False); not: (True → False, else True). Errors count only when undecided.
+    _decisive = False
+    _settled = False
+    _otherwise = True
+
     def test(
         self, variables: Mapping[str, Any], trace: Trace | None, info: dict[str, Any] | None
     ) -> bool:
         errors: list[str] = []
         for child in self.children:
             try:
-                if child.evaluate(variables, trace) is False:
-                    return False
+                if child.evaluate(variables, trace) is self._decisive:
+                    return self._settled
             except ConditionError as err:
                 errors.append(f"{child.path}: {err}")
         if errors:
             raise ConditionError("; ".join(errors))
-        return True
+        return self._otherwise
 
 
 class _Or(_And):
     __slots__ = ()
-
-    def test(
-        self, variables: Mapping[str, Any], trace: Trace | None, info: dict[str, Any] | None
-    ) -> bool:
-        errors: list[str] = []
-        for child in self.children:
-            try:
-                if child.evaluate(variables, trace) is True:
-                    return True
-            except ConditionError as err:
-                errors.append(f"{child.path}: {err}")
-        if errors:
-            raise ConditionError("; ".join(errors))
-        return False
+    _decisive = True
+    _settled = True
+    _otherwise = False
 
 
 class _Not(_And):
     __slots__ = ()
-
-    def test(
-        self, variables: Mapping[str, Any], trace: Trace | None, info: dict[str, Any] | None
-    ) -> bool:
-        errors: list[str] = []
-        for child in self.children:
-            try:
-                if child.evaluate(variables, trace) is True:
-                    return False
-            except ConditionError as err:
-                errors.append(f"{child.path}: {err}")
-        if errors:
-            raise ConditionError("; ".join(errors))
-        return True
+    _decisive = True
+    _settled = False
+    _otherwise = True
 
 
 class _All(_And):
