@@ -33,6 +33,7 @@ from linli.exceptions import (
     SetupAuthFailed,
     SetupFailed,
     SetupNotReady,
+    Unauthorized,
 )
 from linli.hub import CoreConfig, Hub, HubKey, HubState
 from linli.plugins import ConfigType, Integration, IotClass, Manifest, hookimpl
@@ -72,6 +73,7 @@ __all__ = [
     "State",
     "StateMachine",
     "SupportsResponse",
+    "Unauthorized",
     "__version__",
     "callback",
     "hookimpl",

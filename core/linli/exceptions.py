@@ -81,3 +81,15 @@ class SetupAuthFailed(IntegrationError):
 
 class SetupFailed(IntegrationError):
     """Setup failed for good; the core reports it and skips the integration's dependants."""
+
+
+class Unauthorized(LinliError):
+    """The user behind a call may not do what it asked (HTTP 403, WebSocket ``unauthorized``)."""
+
+    def __init__(
+        self, message: str = "", *, user_id: str | None = None, permission: str | None = None
+    ) -> None:
+        """Say who was refused what; ``permission`` names the check (``read``, ``control``…)."""
+        super().__init__(message or "Unauthorized")
+        self.user_id = user_id
+        self.permission = permission
