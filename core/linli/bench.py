@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import math
 import random
 import sys
@@ -41,6 +42,7 @@ from linli.util.json import json_bytes
 
 __all__ = [
     "BENCHMARKS",
+    "COMPONENT_FIGURES",
     "LATENCY_FIGURES",
     "Benchmark",
     "BenchmarkError",
@@ -472,7 +474,10 @@ def _automation_yaml(index: int) -> str:
 def _write_latency_config(config_dir: Path, automations: int) -> None:
     (config_dir / "configuration.yaml").write_text(
         "linli:\n  name: Latency bench\n  time_zone: UTC\n\n"
-        "automation: !include automations.yaml\n",
+        "automation: !include automations.yaml\n"
+        # The recorder records every write, as in production; the server takes any free port.
+        "http:\n  server_port: 0\n"
+        "zeroconf:\n  advertise: false\n",
         encoding="utf-8",
     )
     (config_dir / "automations.yaml").write_text(
@@ -619,6 +624,38 @@ def format_latency(figure: LatencyFigure, results: Sequence[Latencies]) -> tuple
     return f"{text}; budget ≤ {figure.budget_ms:g} ms: {'ok' if ok else 'MISSED'})", ok
 
 
+# ------------------------------------------------------------------ figures of the components
+
+Figure = tuple[str, float, str, str, bool]
+"""A figure measured by a component's benchmark module: name, value, unit, budget text, ok."""
+
+COMPONENT_FIGURES: dict[str, str] = {
+    "history_query_ms": "linli.bench_recorder",
+    "rest_get_states_rps": "linli.bench_http",
+    "ws_fanout_delivered_per_s": "linli.bench_ws",
+}
+"""Figures measured on a whole hub (server, database), by the module that measures them.
+
+Each module has ``async def run(names: set[str] | None, quick: bool) -> list[Figure]``."""
+
+
+def run_component_figures(module_name: str, names: set[str], quick: bool) -> list[Figure]:
+    """Run the figures ``names`` of one component benchmark module on a fresh loop."""
+    module = importlib.import_module(module_name)
+    figures: list[Figure] = asyncio.run(module.run(names, quick))
+    return figures
+
+
+def format_figure(figure: Figure) -> tuple[str, bool]:
+    """Return the line for a component's figure, and whether it met its budget."""
+    name, value, unit, budget_text, ok = figure
+    number = _format_rate(value) if value >= 1_000 else _format_value(value)
+    text = f"{name}: {number} {unit}"
+    if not budget_text:
+        return text, ok
+    return f"{text} ({budget_text}: {'ok' if ok else 'MISSED'})", ok
+
+
 # ---------------------------------------------------------------------------------- running
 
 
@@ -662,7 +699,7 @@ def format_result(bench: Benchmark, seconds: float) -> tuple[str, bool]:
 
 
 def _figure_names() -> list[str]:
-    return [*BENCHMARKS, *LATENCY_FIGURES]
+    return [*BENCHMARKS, *LATENCY_FIGURES, *COMPONENT_FIGURES]
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -680,7 +717,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help=f"a short latency run ({QUICK_LATENCY.automations} automations for "
-        f"{QUICK_LATENCY.seconds:g} s) to check the output; not a figure to compare",
+        f"{QUICK_LATENCY.seconds:g} s) and small component workloads, to check the output; "
+        "not figures to compare",
     )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in names]
@@ -699,8 +737,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     status = 0
     latencies: list[Latencies] | Exception | None = None  # one run gives every latency figure
-    for name in args.names or _figure_names():
+    selected = args.names or _figure_names()
+    for name in selected:
         try:
+            if name in COMPONENT_FIGURES:
+                if _first_of_module(name, selected):
+                    module_name = COMPONENT_FIGURES[name]
+                    wanted = {n for n in selected if COMPONENT_FIGURES.get(n) == module_name}
+                    for figure in run_component_figures(module_name, wanted, args.quick):
+                        line, ok = format_figure(figure)
+                        print(line, flush=True)
+                        if not ok:
+                            status = 1
+                continue
             if name in LATENCY_FIGURES:
                 if latencies is None:
                     try:
@@ -727,6 +776,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not ok:
             status = 1
     return status
+
+
+def _first_of_module(name: str, selected: Sequence[str]) -> bool:
+    """Whether ``name`` is the first selected figure of its module (which runs them all)."""
+    module_name = COMPONENT_FIGURES[name]
+    return next(n for n in selected if COMPONENT_FIGURES.get(n) == module_name) == name
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from linli.auth import cli as auth_cli
 from linli.blueprint import cli as blueprint_cli
 from linli.const import __version__
 
@@ -26,6 +27,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="linli", description="Linli (邻里): a smart-community hub."
     )
     parser.add_argument("--version", action="version", version=f"linli {__version__}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        dest="global_config",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="config directory, for any command (the same as the command's own -c)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def config_arg(cmd: argparse.ArgumentParser) -> None:
@@ -59,18 +69,23 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON")
 
     blueprint_cli.add_parser(sub, config_arg)
+    auth_cli.add_parsers(sub, config_arg)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
+    if args.global_config is not None and getattr(args, "config", None) == Path("."):
+        args.config = args.global_config  # `linli -c DIR COMMAND`: the command's -c wins
     if args.command == "run":
         return _run(args.config, args.log_level)
     if args.command == "check-config":
         return _check_config(args.config)
     if args.command == "blueprint":
         return blueprint_cli.main(args)
+    if args.command in ("user", "token"):
+        return auth_cli.main(args)
     return _list_integrations(args.config, args.json)
 
 

@@ -25,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 
 ServiceResponse = dict[str, Any] | None
 ServiceHandler = Callable[["ServiceCall"], Coroutine[Any, Any, ServiceResponse] | ServiceResponse]
+PermissionCheck = Callable[[str, str, Mapping[str, Any], Context], None]
+"""``check(domain, service, data, context)``: raise Unauthorized to refuse a user's call."""
 
 
 class SupportsResponse(StrEnum):
@@ -66,6 +68,8 @@ class ServiceRegistry:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._services: dict[str, dict[str, Service]] = {}
+        self.permission_check: PermissionCheck | None = None
+        """Set by the auth: checks calls made for a user (``context.user_id``) before they run."""
 
     @callback
     def async_register(
@@ -142,7 +146,9 @@ class ServiceRegistry:
         (:class:`~linli.exceptions.ServiceValidationError` names the bad key). With
         ``blocking`` the call returns once the handler has finished; otherwise it is
         started as a task and None is returned. With ``return_response`` (which needs
-        ``blocking``) the handler's response is returned.
+        ``blocking``) the handler's response is returned. A call made for a user
+        (``context.user_id``) is checked against that user's permissions first
+        (:class:`~linli.exceptions.Unauthorized`).
         """
         domain, service = domain.lower(), service.lower()
         handler = self._lookup(domain, service)
@@ -164,6 +170,9 @@ class ServiceRegistry:
                     f"Invalid data for {domain}.{service}: {_describe_invalid(err)}"
                 ) from err
         context = context or Context()
+        if context.user_id is not None and self.permission_check is not None:
+            # Calls without a user (automations, the system) are not checked.
+            self.permission_check(domain, service, data, context)
         call = ServiceCall(domain, service, data, context, return_response)
         self._hub.bus.async_fire(
             EVENT_CALL_SERVICE,

@@ -92,15 +92,35 @@ def test_quick_latency_run_prints_both_figures() -> None:
     assert float(p50["ms"]) <= float(p99["ms"]) <= float(p99["worst"]) + 0.05
 
 
-def test_latency_figures_are_listed_after_the_others(capsys: Any) -> None:
+def test_figures_are_listed_core_first_then_latency_then_components(capsys: Any) -> None:
     assert list(bench.LATENCY_FIGURES) == [
         "automation_latency_p50_ms",
         "automation_latency_p99_ms",
     ]
-    assert bench._figure_names() == [*bench.BENCHMARKS, *bench.LATENCY_FIGURES]
+    assert list(bench.COMPONENT_FIGURES) == [
+        "history_query_ms",
+        "rest_get_states_rps",
+        "ws_fanout_delivered_per_s",
+    ]
+    assert bench._figure_names() == [
+        *bench.BENCHMARKS,
+        *bench.LATENCY_FIGURES,
+        *bench.COMPONENT_FIGURES,
+    ]
     with pytest.raises(SystemExit):
         bench.main(["--help"])
-    assert "automation_latency_p99_ms" in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert "automation_latency_p99_ms" in help_text
+    assert "ws_fanout_delivered_per_s" in help_text
+
+
+def test_component_figure_lines_compare_against_their_budget() -> None:
+    line, ok = bench.format_figure(("history_query_ms", 12.345, "ms", "budget ≤ 50 ms", True))
+    assert (line, ok) == ("history_query_ms: 12.35 ms (budget ≤ 50 ms: ok)", True)
+    line, ok = bench.format_figure(("rest_get_states_rps", 40.0, "req/s", "budget ≥ 50/s", False))
+    assert (line, ok) == ("rest_get_states_rps: 40.00 req/s (budget ≥ 50/s: MISSED)", False)
+    line, ok = bench.format_figure(("ws_fanout_delivered_per_s", 51_234.0, "msg/s", "", True))
+    assert (line, ok) == ("ws_fanout_delivered_per_s: 51,000 msg/s", True)
 
 
 def test_latency_automations_mix() -> None:

@@ -13,7 +13,17 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-BUNDLED: tuple[str, ...] = ("alert", "automation")
+BUNDLED: tuple[str, ...] = (
+    "recorder",
+    "alert",
+    "automation",
+    "auth",
+    "http",
+    "websocket_api",
+    "api",
+    "webhook",
+    "zeroconf",
+)
 """Domains of the bundled integrations, each a module ``linli.components.<domain>``."""
 
 

@@ -1,10 +1,18 @@
-"""pytest plugin giving integration authors ready hubs: ``clock``, ``hub``, ``hub_factory``."""
+"""pytest plugin giving integration authors ready hubs: ``clock``, ``hub``, ``hub_factory``,
+``hub_client`` (a hub served over HTTP on a free port, with an admin REST/WebSocket client).
+
+While tests run, a hub whose configuration sets no ``http:`` host or port listens on
+127.0.0.1 and a free port (``LINLI_HTTP_SERVER_HOST``/``LINLI_HTTP_SERVER_PORT``, inherited by
+hubs started in subprocesses too), so no test ever needs — or takes — port 8123.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,7 +24,16 @@ except ImportError:  # without pytest-asyncio the fixtures need another asyncio 
 from linli.clock import FakeClock
 from linli.hub import Hub, HubState
 
+if TYPE_CHECKING:
+    from linli.testing.http import HubClient
+
 HubFactory = Callable[..., Awaitable[Hub]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every hub started by the tests off port 8123 and off the network."""
+    os.environ.setdefault("LINLI_HTTP_SERVER_HOST", "127.0.0.1")
+    os.environ.setdefault("LINLI_HTTP_SERVER_PORT", "0")
 
 
 @pytest.fixture
@@ -56,3 +73,40 @@ async def hub_factory(tmp_path: Path, clock: FakeClock) -> AsyncIterator[HubFact
 async def hub(hub_factory: HubFactory) -> Hub:
     """A started hub in a temporary config dir, on the fake ``clock``."""
     return await hub_factory()
+
+
+@pytest.fixture
+def hub_config() -> str:
+    """Extra configuration.yaml text for ``hub_client``'s hub (override it in a test module)."""
+    return ""
+
+
+@pytest.fixture
+def hub_plugins() -> list[tuple[str, object]]:
+    """Extra integration plugins ``(name, module)`` for ``hub_client``'s hub."""
+    return []
+
+
+@async_fixture
+async def hub_client(
+    tmp_path: Path, clock: FakeClock, hub_config: str, hub_plugins: list[tuple[str, object]]
+) -> AsyncIterator[HubClient]:
+    """A hub with the bundled integrations served on a free port, and an admin client of it.
+
+    ``await hub_client.get("/api/states")``; ``await hub_client.as_user("resident", …)`` for
+    another role; ``async with hub_client.ws() as socket`` for an authenticated WebSocket.
+    """
+    from linli.testing.http import async_hub_client, async_start_served_hub
+
+    hub = await async_start_served_hub(
+        tmp_path / "served", clock=clock, extra_config=hub_config, plugins=hub_plugins
+    )
+    try:
+        async with async_hub_client(hub) as client:
+            yield client
+    finally:
+        if hub.state is not HubState.stopped:
+            await hub.async_stop()
+    assert hub.pending_timers == 0, "hub left timers scheduled after stop"
+    leftover = hub.pending_task_names()
+    assert not leftover, f"hub left tasks running after stop: {leftover}"

@@ -4,7 +4,9 @@ the open-alerts sensor, persistence across a restart and purging."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import orjson
 import pytest
 
 import linli.components.alert as alert_component
+import linli.components.recorder as recorder_component
 from linli import Context, Event, Hub, LinliError, ServiceValidationError, callback
 from linli.clock import FakeClock
 from linli.components.alert import (
@@ -52,6 +55,7 @@ async def start(
     hub = await hub_factory(config_dir, start=False)
     ensure_areas(hub)
     loader = IntegrationLoader(hub)
+    loader.register(recorder_component, name="recorder")
     loader.register(alert_component, name="alert")
     await loader.async_setup_all({} if config is None else {"alert": config})
     await hub.async_start()
@@ -83,6 +87,13 @@ async def raise_alert(hub: Hub, context: Context | None = GUARD, **data: Any) ->
     payload = {"kind": "falling_object", "title": "3号楼 高空抛物", **data}
     response = await call(hub, "raise", payload, context)
     return str(response["alert_id"])
+
+
+def stored_alert_ids(config_dir: Path) -> list[str]:
+    """The alert ids committed to the hub's SQLite database, oldest first."""
+    with closing(sqlite3.connect(config_dir / ".linli" / "linli.db")) as conn:
+        rows = conn.execute("SELECT alert_id FROM alerts ORDER BY created_ts, alert_id")
+        return [row[0] for row in rows]
 
 
 def found(manager: AlertManager, alert_id: str) -> Alert:
@@ -524,9 +535,7 @@ async def test_alerts_and_their_history_survive_a_restart(
     sensor_before = hub.states.get(OPEN_ALERTS_ENTITY_ID)
     await hub.async_stop()
 
-    stored = orjson.loads((config_dir / ".linli" / "linli.alerts").read_bytes())
-    assert (stored["key"], stored["version"]) == ("linli.alerts", 1)
-    assert [item["id"] for item in stored["data"]["alerts"]] == [handled, flapping]
+    assert stored_alert_ids(config_dir) == [handled, flapping]
 
     hub2, manager2 = await start_alerts(hub_factory, config_dir=config_dir)
     after = manager2.alerts()
@@ -550,24 +559,28 @@ async def test_alerts_and_their_history_survive_a_restart(
     assert response == {"alert_id": flapping, "created": False}
     assert found(manager2, flapping).occurrences == 4
 
-    # A change after the restart rewrites the file with every alert, not just that one.
+    # A change after the restart is kept with every other alert.
     expected = [a.as_dict() for a in manager2.alerts()]
     await hub2.async_stop()
     _, manager3 = await start_alerts(hub_factory, config_dir=config_dir)
     assert [a.as_dict() for a in manager3.alerts()] == expected
 
 
-async def test_changes_are_written_shortly_after_they_happen(
-    hub_factory: HubFactory, clock: FakeClock
+async def test_changes_are_committed_before_they_are_announced(
+    hub_factory: HubFactory, tmp_path: Path
 ) -> None:
-    hub, _ = await start_alerts(hub_factory)
-    path = hub.storage_dir / "linli.alerts"
+    config_dir = tmp_path / "community"
+    hub, _ = await start_alerts(hub_factory, config_dir=config_dir)
+    seen: list[list[str]] = []
+
+    @callback
+    def listener(event: Event[Any]) -> None:
+        seen.append(stored_alert_ids(config_dir))
+
+    hub.bus.async_listen(EVENT_ALERT_RAISED, listener)
     alert_id = await raise_alert(hub)
-    assert not path.exists()  # writes are delayed and batched
-    clock.advance(2)
-    await hub.async_block_till_done()
-    stored = orjson.loads(path.read_bytes())
-    assert [item["id"] for item in stored["data"]["alerts"]] == [alert_id]
+    assert seen == [[alert_id]]  # no delay, no batching: a ledger row
+    assert stored_alert_ids(config_dir) == [alert_id]
 
 
 async def test_old_closed_alerts_are_purged_daily(

@@ -2,7 +2,8 @@
 
 Every capability raises its incidents here, through the ``alert.raise`` service or
 :func:`get_manager`; staff acknowledge, assign, annotate, resolve or dismiss them. Each change
-is kept in the alert's audit trail, stored, and announced with an ``alert_raised`` or
+is kept in the alert's audit trail, committed to the database (the recorder's, one
+transaction per change) before it is announced with an ``alert_raised`` or
 ``alert_updated`` event; ``sensor.open_alerts`` counts the open ones by severity. Alerts are
 records, not entity states.
 
@@ -46,7 +47,7 @@ from linli.components.alert.model import (
     UnknownAlertError,
 )
 from linli.components.alert.services import assignee, async_register_services, kind
-from linli.components.alert.store import AlertStore, JsonAlertStore
+from linli.components.alert.store import AlertStore, SqlAlertStore
 from linli.const import __version__
 from linli.hub import Hub
 from linli.plugins import ConfigType, Integration, IotClass, Manifest, hookimpl
@@ -86,6 +87,7 @@ MANIFEST: Final = Manifest(
     domain=DOMAIN,
     name="Alerts",
     version=__version__,
+    dependencies=("recorder",),
     iot_class=IotClass.calculated,
     codeowners=("@linli/core",),
     load_by_default=True,
@@ -94,9 +96,11 @@ MANIFEST: Final = Manifest(
 
 async def async_setup(hub: Hub, config: ConfigType) -> bool:
     """Load the stored alerts, purge expired ones, register the services."""
+    from linli.db import get_database
+
     manager = AlertManager(
         hub,
-        JsonAlertStore(hub),
+        SqlAlertStore(hub, get_database(hub)),
         retention=timedelta(days=config[CONF_RETENTION_DAYS]),
         default_assignees=config[CONF_DEFAULT_ASSIGNEE_BY_KIND],
     )

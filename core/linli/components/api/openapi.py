@@ -1,0 +1,381 @@
+"""The OpenAPI 3.1 description of ``/api/linli/…``, served at ``/api/linli/openapi.json``.
+
+Written as data beside the handlers (``linli_views``); a test checks that every route of the
+table is served and every Linli route is described.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from linli.components.http import HubView, json_response
+from linli.const import __version__
+
+_STR: Final = {"type": "string"}
+_NULLABLE_STR: Final = {"type": ["string", "null"]}
+_MESSAGE: Final = {
+    "type": "object",
+    "properties": {"message": _STR},
+    "required": ["message"],
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Bad input.",
+        401: "No or invalid bearer token.",
+        403: "Not allowed for this user.",
+        404: "Not found, or not visible to this user.",
+        409: "Not possible in the current state.",
+        503: "The component behind it is not running.",
+    }
+    out: dict[str, Any] = {}
+    for code in codes:
+        if code == 401:
+            out["401"] = {"description": text[401], "content": {"text/plain": {"schema": _STR}}}
+        else:
+            out[str(code)] = _json(_ref("Message"), text[code])
+    return out
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^/]+$"},
+    }
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": _STR,
+    }
+
+
+def _body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+_NOTE_BODY: Final = {
+    "type": "object",
+    "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 2000}},
+    "additionalProperties": False,
+}
+
+SCHEMAS: Final[dict[str, Any]] = {
+    "Message": _MESSAGE,
+    "Alert": {
+        "type": "object",
+        "properties": {
+            "id": _STR,
+            "kind": _STR,
+            "severity": _STR,
+            "title": _STR,
+            "message": _NULLABLE_STR,
+            "area_id": _STR,
+            "source_entity_id": _NULLABLE_STR,
+            "assignee": _NULLABLE_STR,
+            "state": {"type": "string", "enum": ["new", "acknowledged", "resolved", "dismissed"]},
+            "dedup_key": _NULLABLE_STR,
+            "occurrences": {"type": "integer"},
+            "created_at": _STR,
+            "updated_at": _STR,
+            "last_seen_at": _STR,
+            "closed_at": _NULLABLE_STR,
+            "evidence": {"type": "array", "items": {"type": "object"}},
+            "data": {"type": "object"},
+            "history": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["id", "kind", "severity", "title", "area_id", "state", "history"],
+    },
+    "Household": {
+        "type": "object",
+        "properties": {
+            "id": _STR,
+            "name": _STR,
+            "room_ids": {"type": "array", "items": _STR},
+            "created_at": _STR,
+        },
+        "required": ["id", "name", "room_ids"],
+    },
+    "Person": {
+        "type": "object",
+        "properties": {
+            "id": _STR,
+            "name": _STR,
+            "household_id": _NULLABLE_STR,
+            "relation": _STR,
+            "birth_year": {"type": ["integer", "null"]},
+            "tags": {"type": "array", "items": _STR},
+            "user_id": _NULLABLE_STR,
+        },
+        "required": ["id", "name"],
+    },
+    "HouseholdWithMembers": {
+        "allOf": [
+            _ref("Household"),
+            {
+                "type": "object",
+                "properties": {"members": {"type": "array", "items": _ref("Person")}},
+                "required": ["members"],
+            },
+        ]
+    },
+    "Consent": {
+        "type": "object",
+        "properties": {
+            "id": _STR,
+            "person_id": _STR,
+            "household_id": _NULLABLE_STR,
+            "data_kind": _STR,
+            "scope": _STR,
+            "method": _STR,
+            "notice_version": _STR,
+            "operator_user_id": _NULLABLE_STR,
+            "guardian_person_id": _NULLABLE_STR,
+            "granted_at": _STR,
+            "withdrawn_at": _NULLABLE_STR,
+            "withdrawn_by": _NULLABLE_STR,
+            "active": {"type": "boolean"},
+        },
+        "required": ["id", "person_id", "data_kind", "scope", "active"],
+    },
+    "NewConsent": {
+        "type": "object",
+        "properties": {
+            "person_id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "data_kind": {"type": "string", "minLength": 1, "maxLength": 64},
+            "scope": {"type": "string", "minLength": 1, "maxLength": 255},
+            "method": {"type": "string", "minLength": 1, "maxLength": 64},
+            "notice_version": {"type": "string", "minLength": 1, "maxLength": 64},
+            "guardian_person_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        },
+        "required": ["person_id", "data_kind", "scope", "method", "notice_version"],
+        "additionalProperties": False,
+    },
+    "User": {
+        "type": "object",
+        "properties": {
+            "id": _STR,
+            "name": _STR,
+            "role": {
+                "type": "string",
+                "enum": ["admin", "staff", "grid_worker", "police", "resident"],
+            },
+            "area_ids": {"type": "array", "items": _STR},
+            "person_id": _NULLABLE_STR,
+            "is_active": {"type": "boolean"},
+            "system_generated": {"type": "boolean"},
+            "created_at": _STR,
+        },
+        "required": ["id", "name", "role"],
+    },
+}
+
+
+def _array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _alert_action(action: str, summary: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": f"{action}Alert",
+            "summary": summary,
+            "tags": ["alerts"],
+            "parameters": [_path_param("alert_id", "The alert's id.")],
+            "requestBody": _body(body, required=action == "assign"),
+            "responses": {
+                "200": _json(_ref("Alert"), "The changed alert."),
+                **_errors(400, 401, 403, 404, 409),
+            },
+        }
+    }
+
+
+PATHS: Final[dict[str, Any]] = {
+    "/api/linli/me": {
+        "get": {
+            "operationId": "getMe",
+            "summary": "The user behind the token.",
+            "tags": ["users"],
+            "responses": {"200": _json(_ref("User"), "The user."), **_errors(401)},
+        }
+    },
+    "/api/linli/alerts": {
+        "get": {
+            "operationId": "listAlerts",
+            "summary": "Alerts in the user's scope, oldest first.",
+            "tags": ["alerts"],
+            "parameters": [
+                _query("state", "Comma-separated states: new, acknowledged, resolved, dismissed."),
+                _query("kind", "Comma-separated kinds."),
+                _query("area_id", "Only this area and below."),
+            ],
+            "responses": {
+                "200": _json(_array("Alert"), "The alerts."),
+                **_errors(400, 401, 404),
+            },
+        }
+    },
+    "/api/linli/alerts/{alert_id}": {
+        "get": {
+            "operationId": "getAlert",
+            "summary": "One alert with its history.",
+            "tags": ["alerts"],
+            "parameters": [_path_param("alert_id", "The alert's id.")],
+            "responses": {"200": _json(_ref("Alert"), "The alert."), **_errors(401, 404)},
+        }
+    },
+    "/api/linli/alerts/{alert_id}/acknowledge": _alert_action(
+        "acknowledge", "Acknowledge an open alert: someone is on it.", _NOTE_BODY
+    ),
+    "/api/linli/alerts/{alert_id}/resolve": _alert_action(
+        "resolve", "Resolve an open alert, with an optional note.", _NOTE_BODY
+    ),
+    "/api/linli/alerts/{alert_id}/assign": _alert_action(
+        "assign",
+        "Give an open alert to a user id or a role (role:staff).",
+        {
+            "type": "object",
+            "properties": {
+                "assignee": {"type": "string", "minLength": 1, "maxLength": 255},
+                "note": {"type": "string", "minLength": 1, "maxLength": 2000},
+            },
+            "required": ["assignee"],
+            "additionalProperties": False,
+        },
+    ),
+    "/api/linli/households": {
+        "get": {
+            "operationId": "listHouseholds",
+            "summary": "Households the user may read (audited for staff, grid workers, police).",
+            "tags": ["households"],
+            "responses": {"200": _json(_array("Household"), "The households."), **_errors(401)},
+        }
+    },
+    "/api/linli/households/{household_id}": {
+        "get": {
+            "operationId": "getHousehold",
+            "summary": "A household with its members (audited).",
+            "tags": ["households"],
+            "parameters": [_path_param("household_id", "The household's id.")],
+            "responses": {
+                "200": _json(_ref("HouseholdWithMembers"), "The household."),
+                **_errors(401, 404),
+            },
+        }
+    },
+    "/api/linli/consents": {
+        "get": {
+            "operationId": "listConsents",
+            "summary": "Consents of a person or household (admins may omit both).",
+            "tags": ["consents"],
+            "parameters": [
+                _query("person_id", "The person's id."),
+                _query("household_id", "The household's id."),
+                {
+                    "name": "include_withdrawn",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["true", "false"]},
+                },
+            ],
+            "responses": {
+                "200": _json(_array("Consent"), "The consents."),
+                **_errors(400, 401, 404),
+            },
+        },
+        "post": {
+            "operationId": "grantConsent",
+            "summary": "Record a consent (admins, staff, the person's own household).",
+            "tags": ["consents"],
+            "requestBody": _body(_ref("NewConsent")),
+            "responses": {
+                "201": _json(_ref("Consent"), "The recorded consent."),
+                **_errors(400, 401, 403, 404),
+            },
+        },
+    },
+    "/api/linli/consents/{consent_id}": {
+        "get": {
+            "operationId": "getConsent",
+            "summary": "One consent.",
+            "tags": ["consents"],
+            "parameters": [_path_param("consent_id", "The consent's id.")],
+            "responses": {"200": _json(_ref("Consent"), "The consent."), **_errors(401, 404)},
+        }
+    },
+    "/api/linli/consents/{consent_id}/withdraw": {
+        "post": {
+            "operationId": "withdrawConsent",
+            "summary": "Withdraw an active consent.",
+            "tags": ["consents"],
+            "parameters": [_path_param("consent_id", "The consent's id.")],
+            "responses": {
+                "200": _json(_ref("Consent"), "The withdrawn consent."),
+                **_errors(400, 401, 403, 404, 409),
+            },
+        }
+    },
+    "/api/linli/users": {
+        "get": {
+            "operationId": "listUsers",
+            "summary": "Every user (admins).",
+            "tags": ["users"],
+            "responses": {"200": _json(_array("User"), "The users."), **_errors(401, 403)},
+        }
+    },
+}
+
+
+def openapi_document(server_url: str | None = None) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document."""
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Linli API",
+            "version": __version__,
+            "description": (
+                "Linli's own endpoints. Every request needs `Authorization: Bearer <token>`. "
+                "What a user may not see answers 404, like what does not exist."
+            ),
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document
+
+
+class OpenAPIView(HubView):
+    """``GET /api/linli/openapi.json``: the description above (no token needed)."""
+
+    url = "/api/linli/openapi.json"
+    name = "api:linli:openapi"
+    requires_auth = False
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        """Return the document."""
+        return json_response(openapi_document())
