@@ -264,13 +264,73 @@ def json_safe(value: Any) -> Any:
     return None
 
 
+class StoredTrace:
+    """A finished trace kept as its JSON text: what :class:`TraceStore` hands out for it.
+
+    Made when read; the store itself keeps only ``(run_id, domain, item_id, json)``, a tuple
+    of plain values the garbage collector stops tracking, so thousands of stored traces add
+    nothing to the collector's pauses.
+    """
+
+    __slots__ = ("_json", "domain", "item_id", "run_id")
+
+    state = "stopped"
+
+    def __init__(self, run_id: str, domain: str, item_id: str, data: bytes) -> None:
+        """Wrap the stored JSON ``data`` of one finished run."""
+        self.run_id = run_id
+        self.domain = domain
+        self.item_id = item_id
+        self._json = data
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the trace as plain data, as :meth:`Trace.as_dict` gave it when it finished."""
+        data: dict[str, Any] = json_loads(self._json)
+        return data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredTrace):
+            return NotImplemented
+        return (self.run_id, self.item_id, self._json) == (other.run_id, other.item_id, other._json)
+
+    def __hash__(self) -> int:
+        return hash((self.run_id, self.item_id))
+
+    def __repr__(self) -> str:
+        return f"<StoredTrace {self.domain}.{self.item_id} {self.run_id}>"
+
+
+_Frozen = tuple[str, str, str, bytes]
+"""A finished trace in the store: run id, domain, item id, its ``as_dict()`` as JSON."""
+
+
+def _freeze(trace: Trace) -> _Frozen:
+    data = trace.as_dict()
+    try:
+        text = json_bytes(data)
+    except TypeError:  # a variable that JSON cannot hold: keep what it can
+        text = json_bytes(json_safe(data))
+    return (trace.run_id, trace.domain, trace.item_id, text)
+
+
+def _thaw(entry: Trace | _Frozen) -> Trace | StoredTrace:
+    if isinstance(entry, Trace):
+        return entry
+    return StoredTrace(*entry)
+
+
 class TraceStore:
-    """The last ``keep`` traces of every item, newest last."""
+    """The last ``keep`` traces of every item, newest last.
+
+    A run's trace is stored when it starts and changes while it runs; once it has finished
+    and a newer run of the item is stored, it is kept as JSON text (read back as a
+    :class:`StoredTrace`).
+    """
 
     def __init__(self, keep: int = DEFAULT_STORED_TRACES) -> None:
         """Create an empty store keeping ``keep`` traces per item."""
         self.keep = keep
-        self._traces: dict[str, deque[Trace]] = {}
+        self._traces: dict[str, deque[Trace | _Frozen]] = {}
         self._keep_per_item: dict[str, int] = {}
 
     @callback
@@ -288,21 +348,25 @@ class TraceStore:
         if traces is None:
             keep = self._keep_per_item.get(trace.item_id, self.keep)
             traces = self._traces[trace.item_id] = deque(maxlen=keep)
-        elif traces and any(item is trace for item in traces):
-            return
+        elif traces:
+            if any(item is trace for item in traces):
+                return
+            for index, item in enumerate(traces):
+                if isinstance(item, Trace) and item.state == "stopped":
+                    traces[index] = _freeze(item)
         traces.append(trace)
 
     @callback
-    def get(self, item_id: str) -> list[Trace]:
+    def get(self, item_id: str) -> list[Trace | StoredTrace]:
         """Return the stored traces of ``item_id``, oldest first."""
-        return list(self._traces.get(item_id, ()))
+        return [_thaw(entry) for entry in self._traces.get(item_id, ())]
 
     @callback
-    def get_run(self, item_id: str, run_id: str) -> Trace | None:
+    def get_run(self, item_id: str, run_id: str) -> Trace | StoredTrace | None:
         """Return the trace of one run, or None."""
-        for trace in self._traces.get(item_id, ()):
-            if trace.run_id == run_id:
-                return trace
+        for entry in self._traces.get(item_id, ()):
+            if (entry.run_id if isinstance(entry, Trace) else entry[0]) == run_id:
+                return _thaw(entry)
         return None
 
     @callback

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from linli.clock import FakeClock
 from linli.context import Context
 from linli.helpers.trace import MAX_STEPS, Trace, TraceStore, get_trace_store, json_safe
@@ -126,3 +128,35 @@ async def test_a_long_trace_drops_its_oldest_steps(hub: Hub) -> None:
     assert len(trace.steps) == MAX_STEPS // 2 + 10
     assert trace.steps[-1]["path"] == f"action/0/repeat/sequence/{MAX_STEPS + 9}"
     assert trace.extra["steps_dropped"] == MAX_STEPS // 2
+
+
+async def test_finished_traces_are_kept_as_json_once_a_newer_run_is_stored(
+    hub: Hub, clock: FakeClock
+) -> None:
+    store = TraceStore(keep=3)
+    state = State("sensor.door", "open", {"floor": 3})
+    first = Trace(hub, "door", "automation", trigger={"to_state": state, "when": clock.utcnow()})
+    first.add_step("action/0", {"params": {"domain": "alert"}})
+    first.finish()
+    expected = json_safe(first.as_dict())
+    store.add(first)
+    assert store.get("door") == [first]  # the latest run stays as it is
+
+    running = Trace(hub, "door", "automation", variables={"callback": print})
+    store.add(running)
+    stored, live = store.get("door")
+    assert live is running
+    assert not isinstance(stored, Trace)
+    assert (stored.run_id, stored.domain, stored.item_id) == (first.run_id, "automation", "door")
+    assert stored.as_dict() == expected
+    assert stored.as_dict()["trigger"]["to_state"]["attributes"] == {"floor": 3}
+    assert store.get_run("door", first.run_id) == stored
+
+    # A running trace is never frozen: it is still being written.
+    store.add(Trace(hub, "door", "automation"))
+    assert store.get("door")[1] is running
+    # The frozen form holds no objects the garbage collector tracks.
+    frozen = store._traces["door"][0]
+    gc.collect()
+    assert isinstance(frozen, tuple)
+    assert not gc.is_tracked(frozen)

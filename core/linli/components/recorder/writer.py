@@ -59,8 +59,18 @@ class _Lru(OrderedDict[str, int]):
             self.popitem(last=False)
 
 
+_LOOKUP_CHUNK: Final = 500
+"""Values per ``IN (…)`` lookup: well under SQLite's and PostgreSQL's parameter limits."""
+
+
 class RecorderWriter:
-    """Turns batches of events into rows; lives in (and is only used by) the worker thread."""
+    """Turns batches of events into rows; lives in (and is only used by) the worker thread.
+
+    A batch costs a handful of statements whatever its size: the entity ids, event types,
+    attribute sets and payloads it needs that are not cached are looked up with one
+    ``IN (…)`` query per kind, the missing ones inserted with one multi-row ``INSERT …
+    RETURNING``, and the state and event rows inserted with one executemany each.
+    """
 
     def __init__(self, database: Database) -> None:
         """Write through ``database`` (started)."""
@@ -89,10 +99,8 @@ class RecorderWriter:
 
     def write_states(self, session: Session, states: Iterable[State]) -> int:
         """Insert rows for ``states`` (bulk loading: benchmarks, imports); no commit."""
-        rows = [self._state_row(session, state, 0) for state in states]
-        if rows:
-            session.execute(insert(States), rows)
-        return len(rows)
+        pending = [(state, json_dumps(dict(state.attributes)), 0) for state in states]
+        return self._insert_states(session, pending)
 
     def forget(self) -> None:
         """Drop the caches (after a purge deleted shared rows)."""
@@ -103,119 +111,179 @@ class RecorderWriter:
 
     # ------------------------------------------------------------------ internals
     def _write(self, session: Session, events: Sequence[Event[Any]]) -> int:
-        state_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        states: list[tuple[State, str, int]] = []
+        others: list[tuple[Event[Any], str | None, int]] = []
         for event in events:
             origin = 1 if event.origin is EventOrigin.remote else 0
             if event.event_type == EVENT_STATE_CHANGED:
-                state_rows.append(self._state_row(session, event.data["new_state"], origin))
+                state = event.data["new_state"]
+                states.append((state, json_dumps(dict(state.attributes)), origin))
                 continue
-            row = self._event_row(session, event, origin)
-            if row is not None:
-                event_rows.append(row)
-        if state_rows:
-            session.execute(insert(States), state_rows)
-        if event_rows:
-            session.execute(insert(Events), event_rows)
-        self.states_written += len(state_rows)
-        self.events_written += len(event_rows)
-        return len(state_rows) + len(event_rows)
+            shared = None
+            if event.data:
+                try:
+                    shared = json_dumps(event.data)
+                except TypeError as err:
+                    if event.event_type not in self._unencodable:
+                        self._unencodable.add(event.event_type)
+                        _LOGGER.warning("Not recording %s events: %s", event.event_type, err)
+                    continue
+            others.append((event, shared, origin))
+        written_states = self._insert_states(session, states)
+        written_events = self._insert_events(session, others)
+        self.states_written += written_states
+        self.events_written += written_events
+        return written_states + written_events
 
-    def _state_row(self, session: Session, state: State, origin: int) -> dict[str, Any]:
-        context = state.context
-        return {
-            "metadata_id": self._metadata_id(session, state.entity_id),
-            "state": state.state,
-            "attributes_id": self._shared_id(
-                session, StateAttributes, self._attrs, json_dumps(dict(state.attributes))
-            ),
-            "last_changed_ts": state.last_changed_timestamp,
-            "last_updated_ts": state.last_updated_timestamp,
-            "context_id": context.id,
-            "context_user_id": context.user_id,
-            "context_parent_id": context.parent_id,
-            "origin_idx": origin,
-        }
-
-    def _event_row(self, session: Session, event: Event[Any], origin: int) -> dict[str, Any] | None:
-        data_id = None
-        if event.data:
-            try:
-                shared = json_dumps(event.data)
-            except TypeError as err:
-                if event.event_type not in self._unencodable:
-                    self._unencodable.add(event.event_type)
-                    _LOGGER.warning("Not recording %s events: %s", event.event_type, err)
-                return None
-            data_id = self._shared_id(session, EventData, self._data, shared)
-        context = event.context
-        return {
-            "event_type_id": self._event_type_id(session, event.event_type),
-            "data_id": data_id,
-            "origin_idx": origin,
-            "time_fired_ts": event.time_fired_timestamp,
-            "context_id": context.id,
-            "context_user_id": context.user_id,
-            "context_parent_id": context.parent_id,
-        }
-
-    def _metadata_id(self, session: Session, entity_id: str) -> int:
-        found = self._meta.get(entity_id)
-        if found is not None:
-            return found
-        found = session.scalar(
-            select(StatesMeta.metadata_id).where(StatesMeta.entity_id == entity_id)
+    def _insert_states(self, session: Session, pending: Sequence[tuple[State, str, int]]) -> int:
+        if not pending:
+            return 0
+        meta = self._names(
+            session,
+            StatesMeta.__table__,
+            "entity_id",
+            "metadata_id",
+            self._meta,
+            {state.entity_id for state, _, _ in pending},
         )
-        if found is None:
-            found = session.execute(
-                insert(StatesMeta).returning(StatesMeta.metadata_id), {"entity_id": entity_id}
-            ).scalar_one()
-            self._new.append((self._meta, entity_id))
-        self._meta[entity_id] = found
-        return found
-
-    def _event_type_id(self, session: Session, event_type: str) -> int:
-        found = self._event_types.get(event_type)
-        if found is not None:
-            return found
-        found = session.scalar(
-            select(EventTypes.event_type_id).where(EventTypes.event_type == event_type)
+        attrs = self._shared(
+            session,
+            StateAttributes.__table__,
+            "shared_attrs",
+            "attributes_id",
+            self._attrs,
+            {shared for _, shared, _ in pending},
         )
-        if found is None:
-            found = session.execute(
-                insert(EventTypes).returning(EventTypes.event_type_id),
-                {"event_type": event_type},
-            ).scalar_one()
-            self._new.append((self._event_types, event_type))
-        self._event_types[event_type] = found
-        return found
+        rows = []
+        for state, shared, origin in pending:
+            context = state.context
+            rows.append(
+                {
+                    "metadata_id": meta[state.entity_id],
+                    "state": state.state,
+                    "attributes_id": attrs[shared],
+                    "last_changed_ts": state.last_changed_timestamp,
+                    "last_updated_ts": state.last_updated_timestamp,
+                    "context_id": context.id,
+                    "context_user_id": context.user_id,
+                    "context_parent_id": context.parent_id,
+                    "origin_idx": origin,
+                }
+            )
+        session.connection().execute(insert(States), rows)
+        return len(rows)
 
-    def _shared_id(
+    def _insert_events(
+        self, session: Session, pending: Sequence[tuple[Event[Any], str | None, int]]
+    ) -> int:
+        if not pending:
+            return 0
+        types = self._names(
+            session,
+            EventTypes.__table__,
+            "event_type",
+            "event_type_id",
+            self._event_types,
+            {event.event_type for event, _, _ in pending},
+        )
+        data = self._shared(
+            session,
+            EventData.__table__,
+            "shared_data",
+            "data_id",
+            self._data,
+            {shared for _, shared, _ in pending if shared is not None},
+        )
+        rows = []
+        for event, shared, origin in pending:
+            context = event.context
+            rows.append(
+                {
+                    "event_type_id": types[event.event_type],
+                    "data_id": None if shared is None else data[shared],
+                    "origin_idx": origin,
+                    "time_fired_ts": event.time_fired_timestamp,
+                    "context_id": context.id,
+                    "context_user_id": context.user_id,
+                    "context_parent_id": context.parent_id,
+                }
+            )
+        session.connection().execute(insert(Events), rows)
+        return len(rows)
+
+    def _names(
         self,
         session: Session,
-        model: type[StateAttributes] | type[EventData],
-        cache: _Lru,
-        shared: str,
-    ) -> int:
-        found = cache.hit(shared)
-        if found is not None:
+        table: Any,
+        name_column: str,
+        id_column: str,
+        cache: dict[str, int],
+        wanted: set[str],
+    ) -> dict[str, int]:
+        """Ids of the unique names ``wanted`` (entity ids, event types), inserting new ones."""
+        found = {name: cache[name] for name in wanted if name in cache}
+        missing = sorted(wanted.difference(found))
+        if not missing:
             return found
-        digest = fingerprint(shared)
-        if model is StateAttributes:
-            query = select(StateAttributes.attributes_id, StateAttributes.shared_attrs).where(
-                StateAttributes.hash == digest
-            )
-            statement = insert(StateAttributes).returning(StateAttributes.attributes_id)
-            values = {"hash": digest, "shared_attrs": shared}
-        else:
-            query = select(EventData.data_id, EventData.shared_data).where(EventData.hash == digest)
-            statement = insert(EventData).returning(EventData.data_id)
-            values = {"hash": digest, "shared_data": shared}
-        for row_id, text in session.execute(query):
-            if text == shared:
-                cache.put(shared, row_id)
-                return int(row_id)
-        new_id = int(session.execute(statement, values).scalar_one())
-        cache.put(shared, new_id)
-        self._new.append((cache, shared))
-        return new_id
+        connection = session.connection()
+        names, ids = table.c[name_column], table.c[id_column]
+        for chunk in _chunks(missing):
+            for name, row_id in connection.execute(select(names, ids).where(names.in_(chunk))):
+                found[name] = cache[name] = int(row_id)
+        new = [name for name in missing if name not in found]
+        if new:
+            statement = insert(table).returning(ids, sort_by_parameter_order=True)
+            result = connection.execute(statement, [{name_column: name} for name in new])
+            for name, row_id in zip(new, result.scalars(), strict=True):
+                found[name] = cache[name] = int(row_id)
+                self._new.append((cache, name))
+        return found
+
+    def _shared(
+        self,
+        session: Session,
+        table: Any,
+        text_column: str,
+        id_column: str,
+        cache: _Lru,
+        wanted: set[str],
+    ) -> dict[str, int]:
+        """Ids of the JSON texts ``wanted`` (found by hash, then text), inserting new ones."""
+        found: dict[str, int] = {}
+        missing: dict[int, list[str]] = {}
+        for text in wanted:
+            row_id = cache.hit(text)
+            if row_id is None:
+                missing.setdefault(fingerprint(text), []).append(text)
+            else:
+                found[text] = row_id
+        if not missing:
+            return found
+        connection = session.connection()
+        hashes, texts, ids = table.c.hash, table.c[text_column], table.c[id_column]
+        for chunk in _chunks(sorted(missing)):
+            query = select(ids, hashes, texts).where(hashes.in_(chunk))
+            for row_id, digest, text in connection.execute(query):
+                if text in missing.get(digest, ()):
+                    found[text] = int(row_id)
+                    cache.put(text, int(row_id))
+        new = [
+            (digest, text)
+            for digest, candidates in missing.items()
+            for text in candidates
+            if text not in found
+        ]
+        if new:
+            statement = insert(table).returning(ids, sort_by_parameter_order=True)
+            values = [{"hash": digest, text_column: text} for digest, text in new]
+            result = connection.execute(statement, values)
+            for (_, text), row_id in zip(new, result.scalars(), strict=True):
+                found[text] = int(row_id)
+                cache.put(text, int(row_id))
+                self._new.append((cache, text))
+        return found
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _LOOKUP_CHUNK):
+        yield values[start : start + _LOOKUP_CHUNK]
