@@ -6,8 +6,14 @@ documented submodules are public too: :mod:`linli.helpers.event`,
 :mod:`linli.helpers.trigger` (trigger platforms), :mod:`linli.helpers.condition`,
 :mod:`linli.helpers.script`, :mod:`linli.helpers.deadlines`, :mod:`linli.template`,
 :mod:`linli.blueprint`, :mod:`linli.components.alert` (``get_manager``),
-:mod:`linli.registry`, :mod:`linli.storage`, :mod:`linli.clock`, :mod:`linli.config` and
-:mod:`linli.testing`. Every other module is internal and may change without notice.
+:mod:`linli.components.http` (``HubView``, ``async_register_view``, ``get_http``),
+:mod:`linli.components.webhook` (``async_register``), :mod:`linli.components.websocket_api`
+(``async_register_command``, ``websocket_command``), :mod:`linli.components.zeroconf`
+(``async_browse``), :mod:`linli.components.recorder` (``get_recorder``), :mod:`linli.auth`
+(``get_auth``, ``Permissions``), :mod:`linli.audit`, :mod:`linli.consent`, :mod:`linli.db`
+(``get_database``, ``Base``), :mod:`linli.registry`, :mod:`linli.storage`,
+:mod:`linli.clock`, :mod:`linli.config` and :mod:`linli.testing`. Every other module is
+internal and may change without notice.
 """
 
 from linli.bus import Event, EventBus, EventOrigin

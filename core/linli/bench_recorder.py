@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import insert, text
 
+from linli.bench import Figure
 from linli.components.recorder.history import state_changes_during_period
 from linli.db import Database
 from linli.db.models import StateAttributes, StatesMeta
@@ -28,7 +29,6 @@ from linli.db.models import StateAttributes, StatesMeta
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-Figure = tuple[str, float, str, str, bool]
 
 NAME: Final = "history_query_ms"
 BUDGET_MS: Final = 50.0
@@ -116,7 +116,7 @@ async def run(names: set[str] | None, quick: bool) -> list[Figure]:
             NAME,
             median_ms,
             "ms",
-            f"≤ {BUDGET_MS:g} ms (1 entity of {entities * STATES_PER_ENTITY:,} rows)",
+            f"1 entity of {entities * STATES_PER_ENTITY:,} rows; budget ≤ {BUDGET_MS:g} ms",
             ok,
         )
     ]

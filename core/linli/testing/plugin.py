@@ -3,7 +3,9 @@
 
 While tests run, a hub whose configuration sets no ``http:`` host or port listens on
 127.0.0.1 and a free port (``LINLI_HTTP_SERVER_HOST``/``LINLI_HTTP_SERVER_PORT``, inherited by
-hubs started in subprocesses too), so no test ever needs — or takes — port 8123.
+hubs started in subprocesses too), so no test ever needs — or takes — port 8123; and hubs
+announce themselves over zeroconf on 127.0.0.1 only (``LINLI_ZEROCONF_INTERFACES``), never on
+the machine's network.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Keep every hub started by the tests off port 8123 and off the network."""
     os.environ.setdefault("LINLI_HTTP_SERVER_HOST", "127.0.0.1")
     os.environ.setdefault("LINLI_HTTP_SERVER_PORT", "0")
+    os.environ.setdefault("LINLI_ZEROCONF_INTERFACES", "127.0.0.1")
 
 
 @pytest.fixture

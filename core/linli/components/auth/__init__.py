@@ -86,6 +86,12 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
             _LOGGER.info("Deleted %d expired refresh token%s", count, "" if count == 1 else "s")
 
     hub.data[_CANCEL_PURGE] = hub.async_track_time_interval(purge, PURGE_INTERVAL_SECONDS)
+    if not await manager.async_list_users():
+        _LOGGER.warning(
+            "Nobody can log in yet: create the first user with "
+            "`linli -c %s user create NAME --role admin --password-stdin`",
+            hub.config_dir,
+        )
     try:
         from linli.components.http import async_register_view
     except ImportError:  # pragma: no cover - the http integration ships with the core
