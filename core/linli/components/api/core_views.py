@@ -11,7 +11,6 @@ from aiohttp import web
 from linli.bus import Event, EventOrigin
 from linli.callback import callback
 from linli.components.http import (
-    HA_API_VERSION,
     KEY_HUB,
     KEY_PERMISSIONS,
     KEY_USER,
@@ -22,7 +21,8 @@ from linli.components.http import (
     json_response,
     read_json,
 )
-from linli.const import EVENT_STATE_CHANGED, MAX_STATE_LENGTH, __version__
+from linli.components.http.hub_config import config_as_dict
+from linli.const import EVENT_STATE_CHANGED, MAX_STATE_LENGTH
 from linli.exceptions import LinliError, ServiceNotFound, ServiceValidationError, Unauthorized
 from linli.services import SupportsResponse
 from linli.state import State, valid_entity_id
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 
 CONTENT_TYPE_JSON: Final = "application/json"
 MAX_EVENT_TYPE_LENGTH: Final = 64
-UNIT_SYSTEM_METRIC: Final = {
-    "length": "km",
-    "accumulated_precipitation": "mm",
-    "area": "m²",
-    "mass": "g",
-    "pressure": "Pa",
-    "temperature": "°C",
-    "volume": "L",
-    "wind_speed": "m/s",
-}
 
 
 def require_admin(request: web.Request) -> None:
@@ -73,49 +63,7 @@ class APIConfigView(HubView):
     async def get(self, request: web.Request) -> web.StreamResponse:
         """Return the configuration (``config_dir`` only for admins)."""
         hub: Hub = request.app[KEY_HUB]
-        core = hub.config
-        loader = hub.loader
-        components = (
-            sorted(d for d, r in loader.records.items() if str(r.status) == "loaded")
-            if loader is not None
-            else []
-        )
-        data: dict[str, Any] = {
-            "components": components,
-            "config_source": "yaml",
-            "country": None,
-            "currency": "CNY",
-            "elevation": core.elevation,
-            "external_url": None,
-            "internal_url": _base_url(hub),
-            "language": core.language,
-            "latitude": core.latitude,
-            "location_name": core.name,
-            "longitude": core.longitude,
-            "radius": 100,
-            "recovery_mode": False,
-            "safe_mode": False,
-            "state": hub.state.value,
-            "time_zone": core.time_zone,
-            "unit_system": UNIT_SYSTEM_METRIC,
-            "version": HA_API_VERSION,
-            "linli_version": __version__,
-            "allowlist_external_dirs": [],
-            "allowlist_external_urls": [],
-            "whitelist_external_dirs": [],
-        }
-        if request[KEY_PERMISSIONS].is_admin:
-            data["config_dir"] = str(hub.config_dir)
-        return json_response(data)
-
-
-def _base_url(hub: Hub) -> str | None:
-    from linli.components.http import get_http
-
-    try:
-        return get_http(hub).base_url
-    except LinliError:
-        return None
+        return json_response(config_as_dict(hub, is_admin=request[KEY_PERMISSIONS].is_admin))
 
 
 class StateJsonCache:

@@ -13,6 +13,7 @@ import voluptuous as vol
 
 import linli.helpers.config_validation as cv
 from linli.callback import callback
+from linli.components.http.hub_config import config_as_dict
 from linli.components.websocket_api import const, messages
 from linli.components.websocket_api.connection import ActiveConnection, async_register_command
 from linli.components.websocket_api.decorators import (
@@ -20,7 +21,7 @@ from linli.components.websocket_api.decorators import (
     require_admin,
     websocket_command,
 )
-from linli.const import EVENT_STATE_CHANGED, MATCH_ALL, __version__
+from linli.const import EVENT_STATE_CHANGED, MATCH_ALL
 from linli.exceptions import (
     LinliError,
     ServiceNotFound,
@@ -37,17 +38,6 @@ if TYPE_CHECKING:
     from linli.template import RenderInfo
 
 _LOGGER = logging.getLogger(__name__)
-
-UNIT_SYSTEM_METRIC: Final = {
-    "length": "km",
-    "accumulated_precipitation": "mm",
-    "area": "m²",
-    "mass": "g",
-    "pressure": "Pa",
-    "temperature": "°C",
-    "volume": "L",
-    "wind_speed": "m/s",
-}
 
 
 @callback
@@ -127,44 +117,6 @@ def handle_get_states(hub: Hub, connection: ActiveConnection, msg: dict[str, Any
     states = connection.permissions.filter_states(hub.states.async_all())
     body = json_bytes([state.as_dict() for state in states])
     connection.send_message(messages.wrap_result(msg["id"], body))
-
-
-def config_as_dict(hub: Hub, *, is_admin: bool) -> dict[str, Any]:
-    """Return the community's settings in Home Assistant's ``get_config`` shape."""
-    core = hub.config
-    loader = hub.loader
-    components = (
-        sorted(d for d, r in loader.records.items() if str(r.status) == "loaded")
-        if loader is not None
-        else []
-    )
-    data: dict[str, Any] = {
-        "components": components,
-        "config_source": "yaml",
-        "country": None,
-        "currency": "CNY",
-        "elevation": core.elevation,
-        "external_url": None,
-        "internal_url": None,
-        "language": core.language,
-        "latitude": core.latitude,
-        "location_name": core.name,
-        "longitude": core.longitude,
-        "radius": 100,
-        "recovery_mode": False,
-        "safe_mode": False,
-        "state": hub.state.value,
-        "time_zone": core.time_zone,
-        "unit_system": UNIT_SYSTEM_METRIC,
-        "version": const.HA_VERSION,
-        "linli_version": __version__,
-        "allowlist_external_dirs": [],
-        "allowlist_external_urls": [],
-        "whitelist_external_dirs": [],
-    }
-    if is_admin:
-        data["config_dir"] = str(hub.config_dir)
-    return data
 
 
 @websocket_command({vol.Required("type"): "get_config"})

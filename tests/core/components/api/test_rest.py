@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from linli.clock import FakeClock
+from linli.components.http import get_http
 from linli.services import ServiceCall, SupportsResponse
 from linli.testing.http import HubClient
 
@@ -42,6 +43,13 @@ async def test_config_has_home_assistants_keys(hub_client: HubClient) -> None:
     assert config["state"] == "RUNNING"
     resident = await hub_client.as_user("resident")
     assert "config_dir" not in await (await resident.get("/api/config")).json()
+    # The WebSocket API reports the very same settings.
+    async with hub_client.ws() as socket:
+        await socket.send_json({"id": 1, "type": "get_config"})
+        reply = await socket.receive_json()
+    assert reply["success"] is True
+    assert reply["result"] == config
+    assert config["internal_url"] == get_http(hub_client.hub).base_url
 
 
 async def test_states_get_set_delete(hub_client: HubClient) -> None:
