@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
+from linli.bus import Event
 from linli.callback import callback
 from linli.components.recorder import history
 from linli.components.recorder.const import (
@@ -34,7 +35,6 @@ from linli.hub import HubKey
 from linli.util.dt import as_utc
 
 if TYPE_CHECKING:
-    from linli.bus import Event
     from linli.clock import CancelCallback
     from linli.db import Database
     from linli.helpers.entityfilter import EntityFilter
@@ -84,7 +84,17 @@ class Recorder:
     # ------------------------------------------------------------------ lifecycle
     @callback
     def async_start(self) -> None:
-        """Listen to every event; purge daily when ``auto_purge``."""
+        """Record the states set before the recorder was (integrations set up earlier), then
+        listen to every event; purge daily when ``auto_purge``."""
+        for state in self._hub.states.async_all():
+            self._async_record(
+                Event(
+                    EVENT_STATE_CHANGED,
+                    {"entity_id": state.entity_id, "old_state": None, "new_state": state},
+                    time_fired_timestamp=state.last_updated_timestamp,
+                    context=state.context,
+                )
+            )
         self._unsubscribe.append(self._hub.bus.async_listen(MATCH_ALL, self._async_record))
         if self.auto_purge:
             self._unsubscribe.append(

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import linli.components.recorder as recorder_component
 from linli import Context, Hub
 from linli.clock import FakeClock
-from linli.components.recorder import Recorder
+from linli.components.recorder import Recorder, get_recorder
 from linli.db import Database, get_database
 from linli.db.models import (
     EventData,
@@ -25,6 +26,7 @@ from linli.db.models import (
     States,
     StatesMeta,
 )
+from linli.plugins.loader import IntegrationLoader
 
 StartRecorder = Callable[..., Awaitable[tuple[Hub, Recorder]]]
 
@@ -222,6 +224,29 @@ async def test_a_clean_stop_flushes_everything(
 
     assert await database.async_run(read) == [str(value) for value in range(20)]
     await database.async_stop()
+
+
+async def test_states_set_before_the_recorder_started_are_recorded(
+    hub_factory: Any, db_url: str, clock: FakeClock
+) -> None:
+    # An integration set up before the recorder (nothing orders them) sets its first states.
+    hub = await hub_factory(start=False)
+    hub.states.async_set("sensor.meter_101", "360", {"unit_of_measurement": "W"})
+    first = hub.states.get("sensor.meter_101")
+    loader = IntegrationLoader(hub)
+    loader.register(recorder_component, name="recorder")
+    await loader.async_setup_all({"recorder": {"db_url": db_url}})
+    await hub.async_start()
+    clock.advance(5)
+    hub.states.async_set("sensor.meter_101", "388", {"unit_of_measurement": "W"})
+    recorder = get_recorder(hub)
+    history = await recorder.async_state_changes_during_period(
+        clock.utcnow() - timedelta(minutes=1), None, ["sensor.meter_101"]
+    )
+    rows = history["sensor.meter_101"]
+    assert [row["state"] for row in rows] == ["360", "388"]
+    assert rows[0]["last_updated"] == first.last_updated.isoformat()
+    await hub.async_stop()
 
 
 # ---------------------------------------------------------------------- history
