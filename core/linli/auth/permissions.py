@@ -239,11 +239,14 @@ class Permissions:
         """Return whether the user may see ``alert`` (an Alert or its dict form)."""
         return self.area_in_scope(_alert_area(alert))
 
-    def can_manage_alert(self, alert: Any) -> bool:
-        """Return whether the user may acknowledge, resolve or assign ``alert``."""
+    def can_manage_alert(self, alert: Any, action: str | None = None) -> bool:
+        """Return whether the user may change ``alert`` — with ``action`` (``acknowledge``,
+        ``resolve``, ``assign`` …, the ``alert.*`` service names), whether they may do that."""
         if self.is_admin:
             return True
-        return self.user.role in ALERT_MANAGERS and self.area_in_scope(_alert_area(alert))
+        if self.user.role not in ALERT_MANAGERS or not self.area_in_scope(_alert_area(alert)):
+            return False
+        return action is None or action in ALERT_SERVICES_BY_ROLE.get(self.user.role, ())
 
     # ------------------------------------------------------------------ people
     def can_read_household(self, household_id: str) -> bool:
@@ -262,6 +265,16 @@ class Permissions:
         if self._all_areas:
             return True
         return any(room_id in self._areas for room_id in household.room_ids)
+
+    @property
+    def records_consents(self) -> bool:
+        """Whether the user's role records consents at all (every role but police)."""
+        return self.user.role is not Role.police
+
+    def can_record_consent(self, person_id: str) -> bool:
+        """Return whether the user may record or withdraw a consent of the person: admins;
+        staff, grid workers and residents for persons they may read; never police."""
+        return self.records_consents and self.can_read_person(person_id)
 
     def can_read_person(self, person_id: str) -> bool:
         """Return whether the user may read the person (through their household)."""

@@ -26,11 +26,13 @@ Who may use what (✓ allowed; "filtered": answered, with only what the user may
     GET    /api/error_log                      ✓      403                403     403
     GET    /api/linli/me                       ✓      ✓                  ✓       ✓
     GET    /api/linli/alerts[/<id>]            ✓      in scope ²         in scope ²  their rooms ²
-    POST   /api/linli/alerts/<id>/acknowledge|resolve|assign
+    POST   /api/linli/alerts/<id>/acknowledge|resolve
                                                ✓      in scope ²         in scope ²  403 ²
+    POST   /api/linli/alerts/<id>/assign       ✓      in scope ²         403 ²   403 ²
     GET    /api/linli/households[/<id>]        ✓      in scope ² ⁴       [] / 404  their own ²
     GET    /api/linli/consents[/<id>]          ✓      in scope ² ⁴       404     their household ²
-    POST   /api/linli/consents, …/withdraw     ✓      in scope ²         403     their household ²
+    POST   /api/linli/consents                 ✓      in scope ²         403     their household ²
+    POST   /api/linli/consents/<id>/withdraw   ✓      in scope ²         404 ²   their household ²
     GET    /api/linli/users                    ✓      403                403     403
     GET    /api/linli/openapi.json             public
 

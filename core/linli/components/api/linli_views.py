@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 MAX_NOTE: Final = 2000
 ACTION_READ_PERSONAL_DATA: Final = "read_personal_data"
-CONSENT_WRITERS: Final = frozenset({"admin", "staff", "resident"})
-"""Roles that may record or withdraw a consent (for a person they may read)."""
 
 
 def _not_found(what: str) -> BadRequest:
@@ -148,8 +146,8 @@ class AlertActionView(HubView):
         note = _text(data, "note", required=False, max_length=MAX_NOTE)
         alert = _readable_alert(request, alert_id)
         permissions: Permissions = request[KEY_PERMISSIONS]
-        if not permissions.can_manage_alert(alert):
-            raise Unauthorized(user_id=permissions.user.id, permission="manage_alert")
+        if not permissions.can_manage_alert(alert, action):
+            raise Unauthorized(user_id=permissions.user.id, permission=f"{action}_alert")
         manager = _manager(request.app[KEY_HUB])
         context = context_for(request)
         try:
@@ -221,9 +219,11 @@ def _check_person(request: web.Request, person_id: str) -> None:
         raise _not_found("Person")
 
 
-def _check_consent_writer(request: web.Request) -> User:
+def _check_consent_writer(request: web.Request, person_id: str) -> User:
+    """The user, when they may record or withdraw the person's consents (call after the
+    person was found readable, so ids outside one's scope answer 404)."""
     user: User = request[KEY_USER]
-    if str(user.role) not in CONSENT_WRITERS:
+    if not request[KEY_PERMISSIONS].can_record_consent(person_id):
         raise Unauthorized(user_id=user.id, permission="record_consent")
     return user
 
@@ -263,7 +263,9 @@ class ConsentsView(HubView):
         """Record a consent given by a person (or their guardian); 201 with Location."""
         from linli.consent import ConsentError, get_consents
 
-        user = _check_consent_writer(request)
+        permissions: Permissions = request[KEY_PERMISSIONS]
+        if not permissions.records_consents:  # a role that never records: 403 whatever the id
+            raise Unauthorized(user_id=permissions.user.id, permission="record_consent")
         data = await read_json_object(request)
         keys = {"person_id", "data_kind", "scope", "method", "notice_version"}
         _only_keys(data, {*keys, "guardian_person_id"})
@@ -275,6 +277,7 @@ class ConsentsView(HubView):
         _check_person(request, person_id)
         if guardian is not None:
             _check_person(request, guardian)
+        user = _check_consent_writer(request, person_id)
         try:
             consent = await get_consents(request.app[KEY_HUB]).async_grant(
                 person_id,
@@ -325,7 +328,7 @@ class ConsentWithdrawView(HubView):
         consent = await ledger.async_get(consent_id)
         if consent is None or not request[KEY_PERMISSIONS].can_read_person(consent.person_id):
             raise _not_found("Consent")
-        user = _check_consent_writer(request)
+        user = _check_consent_writer(request, consent.person_id)
         _only_keys(await read_json_object(request), set())
         if not consent.active:
             raise BadRequest("The consent is withdrawn already.", HTTPStatus.CONFLICT)

@@ -16,6 +16,30 @@ and subscriptions send ``{"id": n, "type": "event", "event": …}`` until
 Every command obeys the user's :class:`linli.auth.Permissions`: states and entity changes are
 filtered, events are delivered only when ``can_read_event`` allows, services are checked by
 the core (calls carry the user's context), admin-only commands answer ``unauthorized``.
+Who may use what (tested cell by cell in ``tests/core/test_permission_matrix.py``)::
+
+    command                                   admin  staff/grid_worker  police   resident
+    ping, supported_features, auth/current_user, get_config ¹, get_services, validate_config,
+    get_panels ²                              ✓      ✓                  ✓        ✓
+    get_states, subscribe_entities            all    in their areas     none     their rooms
+    subscribe_events                          all    state_changed in their areas and
+                                                     alert_* of alerts in them, nothing else
+    call_service                              ✓      the core checks the target (unauthorized)
+    fire_event, subscribe_trigger, render_template, trace/list, trace/get
+                                              ✓      unauthorized       unauthorized
+    config/area_registry/list, …/device_registry/list
+                                              all    in their areas     in scope  their rooms
+    config/entity_registry/list               all    in their areas     none     their rooms
+    linli/alerts/list, linli/alerts/subscribe all    in their areas     in scope  their rooms
+    linli/alerts/acknowledge, …/resolve       ✓      in their areas ³   in scope ³  unauthorized
+    linli/alerts/assign                       ✓      in their areas ³   unauthorized
+    linli/households/list, …/get              ✓      in their areas ⁴   none / unauthorized  own
+    linli/consents/list                       ✓      in their areas ⁴   none     own household
+    linli/consents/grant, …/withdraw          ✓      in their areas ³   unauthorized  own household
+
+    ¹ ``config_dir`` for admins only. ² panels marked ``require_admin`` for admins only.
+    ³ for non-admins, a missing id answers ``unauthorized`` like one outside their areas, so
+      ids cannot be probed. ⁴ staff, grid workers and police reading personal data are audited.
 
 Writing commands (integrations)
 -------------------------------

@@ -159,28 +159,30 @@ def handle_alerts_subscribe(hub: Hub, connection: ActiveConnection, msg: dict[st
     connection.send_event(msg_id, {"action": "snapshot", "alerts": open_alerts})
 
 
-def _managed_alert(hub: Hub, connection: ActiveConnection, alert_id: str) -> Alert | None:
-    """Return the alert if the user may manage it; answer not_found when there is none."""
+def _managed_alert(
+    hub: Hub, connection: ActiveConnection, alert_id: str, action: str
+) -> Alert | None:
+    """Return the alert if the user may do ``action`` to it; None (not_found) when there is
+    none — for admins only: others are refused alike for a missing alert and one outside
+    their scope, so they cannot probe which alert ids exist."""
     alert: Alert | None = _manager(hub).get(alert_id)
-    if alert is None:
+    permissions = connection.permissions
+    if alert is None and permissions.is_admin:
         return None
-    if not connection.permissions.can_manage_alert(alert):
-        raise _refuse(connection, "manage_alert")
+    if alert is None or not permissions.can_manage_alert(alert, action):
+        raise _refuse(connection, f"{action}_alert")
     return alert
 
 
 async def _change_alert(
     hub: Hub, connection: ActiveConnection, msg: dict[str, Any], action: str
 ) -> None:
-    from linli.auth import Role
     from linli.components.alert import AlertError, InvalidTransitionError
 
-    alert = _managed_alert(hub, connection, msg["alert_id"])
+    alert = _managed_alert(hub, connection, msg["alert_id"], action)
     if alert is None:
         connection.send_error(msg["id"], const.ERR_NOT_FOUND, "Alert not found.")
         return
-    if action == "assign" and connection.user.role is Role.police:
-        raise _refuse(connection, "assign_alert")
     manager = _manager(hub)
     context = connection.context()
     try:
@@ -309,14 +311,7 @@ async def handle_households_get(
 # ---------------------------------------------------------------------- consents
 def _may_record_consent(connection: ActiveConnection, person_id: str) -> bool:
     """Admins; staff, grid workers and residents for persons they may read; never police."""
-    from linli.auth import Role
-
-    permissions = connection.permissions
-    if permissions.is_admin:
-        return True
-    if connection.user.role is Role.police:
-        return False
-    return bool(permissions.can_read_person(person_id))
+    return bool(connection.permissions.can_record_consent(person_id))
 
 
 @websocket_command(
@@ -386,7 +381,14 @@ async def handle_consents_grant(
             raise _refuse(connection, "record_consent")
         connection.send_error(msg["id"], const.ERR_NOT_FOUND, "Person not found.")
         return
-    if not _may_record_consent(connection, person_id):
+    guardian: str | None = msg.get("guardian_person_id")
+    if not _may_record_consent(connection, person_id) or (
+        guardian is not None
+        and (
+            hub.registries.people.async_get_person(guardian) is None
+            or not _may_record_consent(connection, guardian)
+        )
+    ):
         raise _refuse(connection, "record_consent")
     consent = await get_consents(hub).async_grant(
         person_id,
@@ -395,7 +397,7 @@ async def handle_consents_grant(
         method=msg["method"],
         notice_version=msg["notice_version"],
         operator_user_id=connection.user.id,
-        guardian_person_id=msg.get("guardian_person_id"),
+        guardian_person_id=guardian,
     )
     connection.send_result(msg["id"], consent.as_dict())
 
