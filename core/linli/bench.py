@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import gc
 import importlib
+import logging
 import math
 import random
 import sys
@@ -735,6 +736,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks, print one line each; return 1 if any missed its budget or failed."""
     args = _parse_args(argv)
+    # One line per figure: the hubs' notices (no user yet, …) are not figures; errors still show.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     status = 0
     latencies: list[Latencies] | Exception | None = None  # one run gives every latency figure
     selected = args.names or _figure_names()
