@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from linli.auth import Role, User
     from linli.clock import Clock
     from linli.hub import Hub
+    from linli.testing.ws import WSClient
 
 HTTP_CONFIG = """\
 http:
@@ -104,6 +105,14 @@ class HubClient:
             answer = await socket.receive_json(timeout=5)
             assert answer["type"] == "auth_ok", answer
             yield socket
+
+    @asynccontextmanager
+    async def ws_client(self) -> AsyncIterator[WSClient]:
+        """Connect as :meth:`ws` does; yield a :class:`~linli.testing.ws.WSClient` on it."""
+        from linli.testing.ws import WSClient
+
+        async with self.ws() as socket:
+            yield WSClient(socket)
 
 
 async def async_start_served_hub(

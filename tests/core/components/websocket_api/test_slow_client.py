@@ -10,9 +10,10 @@ import aiohttp
 import pytest
 
 from linli.components.websocket_api import active_connections
+from linli.testing.community import SAMPLE_AREAS
 from linli.testing.http import async_hub_client, async_start_served_hub
 
-from .conftest import AREAS, Community, connect
+from .conftest import AUTOMATION, Community, connect
 
 BLOB = "x" * 50_000
 """Big states fill the stuck client's socket buffers after a few dozen events."""
@@ -21,7 +22,11 @@ BLOB = "x" * 50_000
 @pytest.fixture
 def hub_config() -> str:
     """A small send queue, so a stuck client is found quickly."""
-    return AREAS + "websocket_api:\n  max_pending_messages: 40\n  pending_peak_messages: 40\n"
+    return (
+        SAMPLE_AREAS
+        + AUTOMATION
+        + "websocket_api:\n  max_pending_messages: 40\n  pending_peak_messages: 40\n"
+    )
 
 
 async def _until_closed(socket: aiohttp.ClientWebSocketResponse) -> None:
