@@ -12,6 +12,7 @@ documented submodules are public too: :mod:`linli.helpers.event`,
 (``async_browse``), :mod:`linli.components.recorder` (``get_recorder``), :mod:`linli.auth`
 (``get_auth``, ``Permissions``), :mod:`linli.audit`, :mod:`linli.consent`, :mod:`linli.db`
 (``get_database``, ``Base``), :mod:`linli.registry`, :mod:`linli.storage`,
+:mod:`linli.entity` (``Entity`` and the domain classes, ``async_add_entities``),
 :mod:`linli.clock`, :mod:`linli.config` and :mod:`linli.testing`. Every other module is
 internal and may change without notice.
 """

@@ -22,6 +22,8 @@ EVENT_SERVICE_REGISTERED: Final = "service_registered"
 EVENT_SERVICE_REMOVED: Final = "service_removed"
 EVENT_INTEGRATION_LOADED: Final = "integration_loaded"
 EVENT_INTEGRATION_FAILED: Final = "integration_failed"
+EVENT_INTEGRATION_UNLOADED: Final = "integration_unloaded"
+"""Fired when an integration's listeners and services were removed (it failed or unloaded)."""
 
 MAX_STATE_LENGTH: Final = 255
 ENTRY_POINT_GROUP: Final = "linli"

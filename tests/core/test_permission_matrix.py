@@ -236,6 +236,8 @@ REST_MATRIX: Final[tuple[Rest, ...]] = (
     Rest("GET", STATE, "no area = root", "/api/states/sensor.community",
          (ANON, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     Rest("GET", STATE, "missing", "/api/states/sensor.nope", everyone(HIDDEN)),
+    Rest("GET", "/api/camera_proxy/{entity_id}", "not a camera",
+         "/api/camera_proxy/lock.door_a", everyone(HIDDEN)),
     Rest("POST", STATE, "new entity", "/api/states/sensor.posted", (ANON, CREATED, *[DENIED] * 4),
          body={"state": "1"}),
     Rest("POST", STATE, "A's light", "/api/states/light.flat_a", admin_only(),

@@ -23,6 +23,7 @@ BUNDLED: tuple[str, ...] = (
     "api",
     "webhook",
     "zeroconf",
+    "entity",
 )
 """Domains of the bundled integrations, each a module ``linli.components.<domain>``."""
 

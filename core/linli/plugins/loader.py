@@ -32,6 +32,7 @@ from linli.const import (
     ENTRY_POINT_GROUP,
     EVENT_INTEGRATION_FAILED,
     EVENT_INTEGRATION_LOADED,
+    EVENT_INTEGRATION_UNLOADED,
     __version__,
 )
 from linli.exceptions import SetupAuthFailed, SetupFailed, SetupNotReady
@@ -401,6 +402,8 @@ class IntegrationLoader:
         """Remove what a failed or unloaded integration left on the bus and services."""
         self._hub.bus.async_remove_listeners_of(domain)
         self._hub.services.async_remove_owner(domain)
+        # What it created elsewhere (entities) is removed by whoever keeps it.
+        self._hub.bus.async_fire(EVENT_INTEGRATION_UNLOADED, {"domain": domain})
 
     def _schedule_retry(self, domain: str, attempt: int, reason: str) -> None:
         record = self.records[domain]
