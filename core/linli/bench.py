@@ -634,6 +634,10 @@ COMPONENT_FIGURES: dict[str, str] = {
     "history_query_ms": "linli.bench_recorder",
     "rest_get_states_rps": "linli.bench_http",
     "ws_fanout_delivered_per_s": "linli.bench_ws",
+    # Measured with the mqtt integration and the demo's load generator (both must be installed).
+    "mqtt_ingest_msg_per_s": "linli_mqtt.bench",
+    "mqtt_ingest_lost": "linli_mqtt.bench",
+    "mqtt_ingest_p99_ms": "linli_mqtt.bench",
 }
 """Figures measured on a whole hub (server, database), by the module that measures them.
 

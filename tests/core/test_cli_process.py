@@ -436,7 +436,9 @@ def test_integrations_list_before_any_run(config_dir: Path) -> None:
 
 def test_integrations_list_while_the_hub_runs(hub_process: HubProcess, config_dir: Path) -> None:
     hub_process.wait_started()
-    set_up_ms = next(int(m["ms"]) for m in map(SET_UP.search, hub_process.lines) if m)
+    set_up_ms = next(
+        int(m["ms"]) for m in map(SET_UP.search, hub_process.lines) if m and m["domain"] == "demo"
+    )
 
     result = linli("integrations", "list", "-c", config_dir)
     data = list_json(config_dir)

@@ -7,6 +7,7 @@ demo elevator's e-bike detector, and a small ``light`` stand-in records the call
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 import linli_demo
+import linli_mqtt
 from linli.bootstrap import async_setup_hub
 from linli.clock import FakeClock
 from linli.components.automation import get_component
@@ -64,9 +66,18 @@ def config_dir(tmp_path: Path) -> Path:
 async def hub(config_dir: Path, clock: FakeClock) -> AsyncIterator[Hub]:
     """The demo community started, with ``light.turn_on``/``turn_off`` recording calls."""
     hub = await async_setup_hub(
-        config_dir, clock=clock, plugins=[("demo", linli_demo)], discover=False
+        config_dir,
+        clock=clock,
+        plugins=[("mqtt", linli_mqtt), ("demo", linli_demo)],
+        discover=False,
     )
-    await hub.async_block_till_done()
+    # The demo's devices speak over MQTT (the embedded broker): wait for the e-bike detector.
+    for _ in range(500):
+        await hub.async_block_till_done()
+        if hub.states.get(SENSOR) is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.states.get(SENSOR) is not None, f"{SENSOR} never arrived"
     yield hub
     if hub.state is not HubState.stopped:
         await hub.async_stop()

@@ -1,11 +1,14 @@
 """Linli demo: a simulated community to try Linli with (households, residents, devices).
 
-Configured by the ``demo:`` section of configuration.yaml (see the README); offers the
-``demo.step`` service.
+Configured by the ``demo:`` section of configuration.yaml (see the README). Its devices speak
+MQTT (Linli's device topics, through the ``mqtt`` integration's broker) and HTTP webhooks, as
+real ones do; offers the ``demo.step`` and ``demo.scenario`` services.
 """
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -18,10 +21,25 @@ from linli import (
     IotClass,
     Manifest,
     ServiceCall,
+    ServiceValidationError,
     SupportsResponse,
     hookimpl,
 )
-from linli_demo.simulator import DOMAIN, Simulator
+from linli.components.http import get_http
+from linli.components.webhook import async_register, async_unregister
+from linli.entity import async_add_entities, async_remove_entity
+from linli_demo.camera import SIGNATURE_HEADER, make_handler
+from linli_demo.scenario import BUILTIN_FILE, Scenario, async_run, load_scenarios
+from linli_demo.simulator import DOMAIN, Simulator, Size
+
+_SIZE = vol.Schema(
+    {
+        vol.Required("buildings"): vol.All(vol.Coerce(int), vol.Range(min=1, max=100)),
+        vol.Optional("units", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=20)),
+        vol.Optional("floors", default=6): vol.All(vol.Coerce(int), vol.Range(min=1, max=100)),
+        vol.Optional("rooms", default=2): vol.All(vol.Coerce(int), vol.Range(min=1, max=20)),
+    }
+)
 
 CONFIG_SCHEMA = vol.Schema(
     {
@@ -30,39 +48,111 @@ CONFIG_SCHEMA = vol.Schema(
         ),
         vol.Optional("seed", default=0): vol.Coerce(int),
         vol.Optional("occupancy", default=0.8): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
+        vol.Optional("size"): _SIZE,
+        vol.Optional("topic_prefix", default="linli"): vol.All(
+            str, vol.Match(r"^[^#+]+$"), vol.Length(min=1, max=200)
+        ),
+        vol.Optional("broker"): vol.All(str, vol.Match(r"^[^:]+:\d+$")),
+        vol.Optional("cameras", default=True): bool,
+        vol.Optional("scenario_file"): str,
     }
 )
 """``update_interval``: seconds between readings; ``seed``: the same seed gives the same
-community; ``occupancy``: share of flats lived in (0..1)."""
+community; ``occupancy``: share of flats lived in (0..1); ``size``: build a community of
+buildings × units × floors × rooms (else the configured area tree); ``topic_prefix``: the
+device topics' prefix (the ``mqtt`` integration's ``devices: topic_prefix``); ``broker``:
+``host:port`` the devices connect to (default: the hub's broker); ``cameras``: the lifts'
+e-bike cameras push over a webhook; ``scenario_file``: more scenarios (YAML, config dir)."""
 
 STEP_SCHEMA = vol.Schema(
     {vol.Optional("count", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000))}
+)
+SCENARIO_CALL_SCHEMA = vol.Schema(
+    {
+        vol.Required("name"): vol.All(str, vol.Length(min=1, max=64)),
+        vol.Optional("variables", default={}): {vol.Match(r"^[a-z_]+$"): vol.Coerce(str)},
+    }
 )
 
 MANIFEST = Manifest(
     domain=DOMAIN,
     name="Demo community",
     version="0.1.0",
-    iot_class=IotClass.calculated,
+    dependencies=("mqtt", "webhook"),
+    iot_class=IotClass.local_push,
     codeowners=("@linli/core",),
-    setup_timeout=30,
+    setup_timeout=60,
 )
 
 SIMULATOR: HubKey[Simulator] = HubKey("demo.simulator")
+WEBHOOK_ID: HubKey[str] = HubKey("demo.webhook_id")
+
+
+def _scenarios(hub: Hub, config: ConfigType) -> dict[str, Scenario]:
+    scenarios = load_scenarios(BUILTIN_FILE)
+    if (name := config.get("scenario_file")) is not None:
+        scenarios.update(load_scenarios(hub.config_dir / Path(name)))
+    return scenarios
 
 
 async def async_setup(hub: Hub, config: ConfigType) -> bool:
-    """Populate the community, register the simulated devices and start updating them."""
-    simulator = Simulator(hub, seed=config["seed"], occupancy=config["occupancy"])
+    """Build the community, connect its devices to the broker and keep them publishing."""
+    from linli_mqtt import get_mqtt
+
+    scenarios = await hub.async_add_executor_job(_scenarios, hub, config)
+    simulator = Simulator(
+        hub,
+        seed=config["seed"],
+        occupancy=config["occupancy"],
+        prefix=config["topic_prefix"],
+        update_interval=config["update_interval"],
+    )
+    size = config.get("size")
+    simulator.build(None if size is None else Size(**size))
     simulator.populate()
-    simulator.register_entities()
-    simulator.start(config["update_interval"])
+    simulator.plan()
     hub.data[SIMULATOR] = simulator
 
+    if config["cameras"]:
+        sensors = simulator.camera_sensors()
+        await async_add_entities(hub, DOMAIN, sensors)
+        webhook_id = f"demo-lift-cameras-{secrets.token_hex(8)}"
+        async_register(
+            hub,
+            DOMAIN,
+            "Lift e-bike cameras",
+            webhook_id,
+            make_handler(simulator.cameras),
+            secret=simulator.camera_secret,
+            hmac_header=SIGNATURE_HEADER,
+        )
+        hub.data[WEBHOOK_ID] = webhook_id
+        simulator.camera_url = f"http://127.0.0.1:{get_http(hub).port}/api/webhook/{webhook_id}"
+
+    if "broker" in config:
+        host, port = config["broker"].rsplit(":", 1)
+    else:
+        host, port = get_mqtt(hub).broker
+    await simulator.async_connect(host, int(port))
+    simulator.start(config["update_interval"])
+
     async def handle_step(call: ServiceCall) -> dict[str, Any]:
+        published = 0
         for _ in range(call.data["count"]):
-            simulator.step()
-        return {"steps": simulator.steps}
+            published += simulator.step()
+        return {"steps": simulator.steps, "published": published}
+
+    async def handle_scenario(call: ServiceCall) -> dict[str, Any]:
+        scenario = scenarios.get(call.data["name"])
+        if scenario is None:
+            raise ServiceValidationError(
+                f"Unknown scenario {call.data['name']!r}; known: {', '.join(sorted(scenarios))}"
+            )
+        try:
+            steps = await async_run(simulator, scenario, call.data["variables"])
+        except (KeyError, ValueError) as err:
+            raise ServiceValidationError(f"Scenario {scenario.name}: {err}") from err
+        return {"scenario": scenario.name, "steps": steps}
 
     hub.services.async_register(
         DOMAIN,
@@ -70,17 +160,35 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         handle_step,
         schema=STEP_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
-        description="Move every simulated reading `count` steps (default 1) at once; "
-        "returns the number of steps since setup.",
+        description="Move every simulated reading `count` steps (default 1) at once and publish "
+        "them; returns the number of steps since setup and the messages published.",
+    )
+    hub.services.async_register(
+        DOMAIN,
+        "scenario",
+        handle_scenario,
+        schema=SCENARIO_CALL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+        description="Play a scripted scenario (`name`: resident_comes_home, "
+        "visitor_car_arrives, ebike_enters_lift, meter_goes_offline or one of the "
+        "scenario_file's) over the devices' own MQTT connections and webhooks; `variables` "
+        "pick the room, unit, floor or zone.",
     )
     return True
 
 
 async def async_unload(hub: Hub) -> None:
-    """Stop updating the simulated devices."""
+    """Switch the simulated devices off and forget the cameras' webhook."""
     simulator = hub.data.pop(SIMULATOR)
-    if simulator is not None:
-        simulator.stop()
+    if simulator is None:
+        return
+    simulator.stop()
+    await simulator.async_disconnect()
+    if (webhook_id := hub.data.pop(WEBHOOK_ID)) is not None:
+        async_unregister(hub, webhook_id)
+    for sensor in simulator.cameras.values():
+        if sensor.entity_id is not None:
+            await async_remove_entity(hub, sensor.entity_id)
 
 
 @hookimpl

@@ -1,77 +1,139 @@
-"""The simulated community in a hub: households, residents and devices whose readings change."""
+"""The simulated community: households in the registries, and devices that speak MQTT and HTTP.
+
+The hub side creates households and residents. The devices are outside the hub in all but
+process: each connects to the broker with its own MQTT client (:class:`DeviceLink`) and
+publishes Linli device messages (:mod:`linli_demo.devices`), which the ``mqtt`` integration
+validates and turns into devices and entities; each lift's e-bike camera POSTs to a webhook
+(:mod:`linli_demo.camera`). Nothing here sets a device's state directly.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from linli import Event, Hub, callback
+import aiohttp
+import orjson
+
+from linli import Hub, callback
 from linli.clock import CancelCallback
-from linli.registry import AreaEntry, EntityEntry
-from linli.registry.devices import EVENT_DEVICE_REGISTRY_UPDATED
-from linli.registry.entities import EVENT_ENTITY_REGISTRY_UPDATED
+from linli.registry import AreaEntry
+from linli_demo.camera import LiftEbikeSensor, async_push
 from linli_demo.community import (
+    ELEVATOR,
     READINGS,
     ReadingKind,
-    daily_power_factor,
-    ebike_in_elevator,
-    elevator_load,
-    foot_traffic,
     household_name,
     localized,
-    next_power,
     place_name,
     plan_households,
 )
+from linli_demo.devices import (
+    OFFLINE,
+    Channel,
+    Kind,
+    Place,
+    SimDevice,
+    camera_push,
+    main_meter_total,
+    plan_devices,
+    topic,
+)
+from linli_demo.wire import DeviceLink
 
 _LOGGER = logging.getLogger(__name__)
 
-DOMAIN = "demo"
-MANUFACTURER = "Linli demo"
+DOMAIN: Final = "demo"
+MANUFACTURER: Final = "Linli demo"
+CONNECT_TIMEOUT: Final = 15.0
 
 
-@dataclass(slots=True)
-class SimulatedEntity:
-    """One simulated entity: its current entity_id, what it measures and its last value."""
+@dataclass(frozen=True, slots=True)
+class Size:
+    """A generated community: buildings × units × floors × rooms per floor."""
 
-    entity_id: str
-    kind: ReadingKind
-    peak: float = 0.0
-    value: float = 0.0
-
-
-def _object_id(area_id: str, suffix: str) -> str:
-    return f"{area_id.replace('-', '_')}_{suffix}".lower()
+    buildings: int
+    units: int
+    floors: int
+    rooms: int
 
 
 class Simulator:
-    """Builds the simulated community in the registries and keeps its entities' states moving.
+    """The simulated community of one hub: its households, its devices and their links."""
 
-    Entities the user disabled (or whose device they disabled) get no state; an entity removed
-    from the registry is dropped for the rest of the run; a renamed entity_id is followed.
-    """
-
-    def __init__(self, hub: Hub, *, seed: int, occupancy: float) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        seed: int,
+        occupancy: float,
+        prefix: str,
+        update_interval: float,
+    ) -> None:
+        """Simulate the community of ``hub``; devices publish under ``prefix``."""
         self._hub = hub
         self._seed = seed
         self._occupancy = occupancy
+        self.prefix = prefix
+        self.update_interval = update_interval
         self._rng = random.Random(seed)
-        self._entities: dict[str, SimulatedEntity] = {}
+        self.devices: dict[str, SimDevice] = {}
+        """By ``<kind>/<device_id>``."""
+        self.links: dict[str, DeviceLink] = {}
+        self.cameras: dict[str, LiftEbikeSensor] = {}
+        """The lifts' e-bike sensors, by unit id."""
+        self.community_id = ""
+        self.camera_url: str | None = None
+        self.camera_secret = secrets.token_hex(16)
+        self._session: aiohttp.ClientSession | None = None
         self._unsubscribe: list[CancelCallback] = []
+        self._pushes: set[asyncio.Future[int]] = set()
+        self._run_id = secrets.token_hex(3)
         self.steps = 0
         """How many times the readings have moved since setup."""
+        self.published = 0
+        """Device messages published since setup."""
 
-    @property
-    def entities(self) -> list[SimulatedEntity]:
-        """The simulated entities, in registration order."""
-        return list(self._entities.values())
+    # ------------------------------------------------------------------ the community
+    @callback
+    def build(self, size: Size | None) -> int:
+        """Create the area tree of ``size`` where it is missing (config areas stay)."""
+        if size is None:
+            return 0
+        areas = self._hub.registries.areas
+        created = 0
 
-    # ------------------------------------------------------------------ building
+        def ensure(
+            area_id: str, kind: str, zh: str, en: str, parent: str | None, **kw: Any
+        ) -> None:
+            nonlocal created
+            if area_id in areas:
+                return
+            areas.async_create(kind, zh, parent, id=area_id, names={"zh-CN": zh, "en": en}, **kw)
+            created += 1
+
+        for b in range(1, size.buildings + 1):
+            building = f"b{b}"
+            ensure(building, "building", f"{b}号楼", f"Building {b}", None)
+            for u in range(1, size.units + 1):
+                unit = f"{building}-u{u}"
+                ensure(unit, "unit", f"{u}单元", f"Unit {u}", building)
+                for f in range(1, size.floors + 1):
+                    floor = f"{unit}-f{f}"
+                    ensure(floor, "floor", f"{f}层", f"Floor {f}", unit, floor_number=f)
+                    for r in range(1, size.rooms + 1):
+                        name = f"{f}{r:02d}"
+                        ensure(f"{unit}-{name}", "room", name, name, floor)
+        return created
+
     def populate(self) -> int:
         """Create households and residents for lived-in rooms; return how many are new.
 
@@ -112,182 +174,230 @@ class Simulator:
         above = {str(a.kind): a.name for a in self._hub.registries.areas.ancestors(room.id)}
         return household_name(above.get("building"), above.get("unit"), room.name)
 
-    def register_entities(self) -> None:
-        """Register the simulated devices and entities, and give each its first state."""
+    def _place(self, area: AreaEntry) -> Place:
+        areas = self._hub.registries.areas
+        language = self._hub.config.language
+        chain = [*areas.ancestors(area.id), area]
+        name = place_name([(str(a.kind), a.display_name(language)) for a in chain])
+        floors = tuple(
+            sorted(
+                a.floor_number
+                for a in areas.descendants(area.id)
+                if a.kind == "floor" and a.floor_number is not None
+            )
+        )
+        return Place(area.id, str(area.kind), name, floors)
+
+    def plan(self) -> list[SimDevice]:
+        """Decide the community's devices from the area tree and the households."""
         areas = self._hub.registries.areas
         lived_in = {
             room for h in self._hub.registries.people.households.values() for room in h.room_ids
         }
-        hour = self._local_hour(self._hub.clock.utcnow())
-        for room in sorted(areas.async_get_by_kind("room"), key=lambda a: a.id):
-            if room.id in lived_in:
-                peak = self._rng.uniform(800, 3500)
-                self._add(room, ReadingKind.POWER, peak, peak * daily_power_factor(hour))
-        self._add(areas.areas[areas.root_id], ReadingKind.TOTAL_POWER)
-        for unit in sorted(areas.async_get_by_kind("unit"), key=lambda a: a.id):
-            self._add(unit, ReadingKind.ELEVATOR_LOAD)
-            self._add(unit, ReadingKind.ELEVATOR_EBIKE)
-        for zone in sorted(areas.async_get_by_kind("zone"), key=lambda a: a.id):
-            self._add(zone, ReadingKind.FOOT_TRAFFIC, peak=40)
-        bus = self._hub.bus
-        self._unsubscribe += [
-            bus.async_listen(EVENT_ENTITY_REGISTRY_UPDATED, self._async_entity_changed),
-            bus.async_listen(EVENT_DEVICE_REGISTRY_UPDATED, self._async_device_changed),
-        ]
-        self.step()
 
-    def _place(self, area: AreaEntry) -> str:
-        areas = self._hub.registries.areas
-        language = self._hub.config.language
-        chain = [*areas.ancestors(area.id), area]
-        return place_name([(str(a.kind), a.display_name(language)) for a in chain])
+        def places(kind: str, only: set[str] | None = None) -> list[Place]:
+            found = sorted(areas.async_get_by_kind(kind), key=lambda a: a.id)
+            return [self._place(a) for a in found if only is None or a.id in only]
 
-    def _add(
-        self, area: AreaEntry, kind: ReadingKind, peak: float = 0.0, value: float = 0.0
-    ) -> None:
-        reading = READINGS[kind]
-        registries = self._hub.registries
-        language = self._hub.config.language
-        place = self._place(area)
-        device = registries.devices.async_get_or_create(
-            DOMAIN,
-            identifiers=[(DOMAIN, f"{reading.device.key}-{area.id}")],
-            manufacturer=MANUFACTURER,
-            model=reading.device.model,
-            name=f"{place} {localized(reading.device.names, language)}",
-            area_id=area.id,
+        self.community_id = areas.root_id
+        devices = plan_devices(
+            self._place(areas.areas[areas.root_id]),
+            places("room", lived_in),
+            places("unit"),
+            places("zone"),
+            language=self._hub.config.language or "en",
+            rng=self._rng,
         )
-        entry = registries.entities.async_get_or_create(
-            reading.domain,
-            DOMAIN,
-            f"{area.id}-{reading.suffix}",
-            suggested_object_id=_object_id(area.id, reading.suffix),
-            device_id=device.id,
-            original_name=f"{place} {localized(reading.names, language)}",
-            unit_of_measurement=self._unit(kind),
+        self.devices = {f"{d.kind}/{d.device_id}": d for d in devices}
+        for device in devices:
+            device.run_id = self._run_id
+        self._advance(self._hub.clock.utcnow(), seconds=0.0)
+        return devices
+
+    # ------------------------------------------------------------------ the lifts' cameras
+    def camera_sensors(self) -> list[LiftEbikeSensor]:
+        """The e-bike sensor of each lift (demo entities fed by the cameras' webhook)."""
+        language = self._hub.config.language
+        reading = READINGS[ReadingKind.ELEVATOR_EBIKE]
+        for device in self.devices.values():
+            if device.kind is Kind.LIFT and device.device_id not in self.cameras:
+                place = device.name.rsplit(" ", 1)[0]
+                self.cameras[device.device_id] = LiftEbikeSensor(
+                    device.device_id,
+                    f"{place} {localized(reading.names, language)}",
+                    f"{place} {localized(ELEVATOR.names, language)}",
+                    ELEVATOR.model,
+                )
+        return list(self.cameras.values())
+
+    # ------------------------------------------------------------------ the wire
+    async def async_connect(self, host: str, port: int) -> None:
+        """Connect every device to the broker (its own client) and publish its first state."""
+        links = {}
+        for key, device in self.devices.items():
+            links[key] = DeviceLink(
+                f"linli-demo-{device.kind}-{device.device_id}-{self._run_id}",
+                host,
+                port,
+                will_topic=device.availability_topic(self.prefix),
+                hello=partial(self._hello, device),
+            )
+        self.links = links
+        results = await asyncio.gather(
+            *(link.async_connect(CONNECT_TIMEOUT) for link in links.values()),
+            return_exceptions=True,
         )
-        # Disabled ones too: they get no state, but come back if the user enables them.
-        self._entities[entry.entity_id] = SimulatedEntity(entry.entity_id, kind, peak, value)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            _LOGGER.warning(
+                "Demo: %d of %d devices could not reach the broker at %s:%d (%s); they retry",
+                len(failed),
+                len(links),
+                host,
+                port,
+                failed[0],
+            )
+        _LOGGER.info(
+            "Demo: %d devices connected to the broker at %s:%d as themselves",
+            len(links) - len(failed),
+            host,
+            port,
+        )
 
-    def _unit(self, kind: ReadingKind) -> str | None:
-        units = READINGS[kind].units
-        return None if units is None else localized(units, self._hub.config.language)
+    def _hello(self, device: SimDevice) -> tuple[str, bytes]:
+        """A device's first message on each connection: its state, what and where it is."""
+        if device.kind is Kind.METER and device.device_id == self.community_id:
+            device.power_w = main_meter_total(list(self.devices.values()), self.community_id)
+        payload = device.state_payload(self._hub.clock.utcnow(), first=True)
+        self.published += 1
+        return topic(self.prefix, device.kind, device.device_id, Channel.STATE), orjson.dumps(
+            payload
+        )
 
-    def _active(self, entry: EntityEntry | None) -> bool:
-        if entry is None or entry.disabled:
+    def publish(self, device: SimDevice, channel: Channel, payload: dict[str, Any]) -> bool:
+        """Publish one message of ``device`` over its own link."""
+        link = self.links.get(f"{device.kind}/{device.device_id}")
+        if link is None or not device.online:
             return False
-        if entry.device_id is None:
-            return True
-        device = self._hub.registries.devices.async_get(entry.device_id)
-        return device is None or not device.disabled
+        sent = link.publish(
+            topic(self.prefix, device.kind, device.device_id, channel), orjson.dumps(payload)
+        )
+        self.published += sent
+        return sent
+
+    def publish_state(self, device: SimDevice, now: datetime, *, first: bool = False) -> bool:
+        """Publish ``device``'s current state."""
+        if device.kind is Kind.METER and device.device_id == self.community_id:
+            device.power_w = main_meter_total(list(self.devices.values()), self.community_id)
+        return self.publish(device, Channel.STATE, device.state_payload(now, first=first))
+
+    def clock_now(self) -> datetime:
+        """The hub's time (the devices' clocks agree with it)."""
+        return self._hub.clock.utcnow()
+
+    async def async_set_online(self, device: SimDevice, online: bool) -> None:
+        """Take a device off the network (its connection drops: the broker sends its last
+        will, ``offline``) or bring it back (it reconnects, says ``online`` and its state)."""
+        link = self.links.get(f"{device.kind}/{device.device_id}")
+        device.online = online
+        if link is None:
+            return
+        if not online:
+            link.kill()
+            return
+        await link.async_connect(CONNECT_TIMEOUT)
+
+    async def async_camera(self, lift: SimDevice, confidence: float = 0.93) -> int:
+        """The lift's e-bike camera POSTs what it sees to the hub's webhook."""
+        if self.camera_url is None:
+            return 0
+        if self._session is None:
+            # A camera posts now and then: a connection per push, none left open.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        body = camera_push(lift, self._hub.clock.utcnow(), confidence)
+        try:
+            return await async_push(self._session, self.camera_url, self.camera_secret, body)
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            # A camera that cannot reach the hub tries again with its next detection.
+            _LOGGER.info("Camera of lift %s could not push: %s", lift.device_id, err)
+            return 0
+
+    async def async_disconnect(self) -> None:
+        """Devices switch off: each says ``offline`` and disconnects cleanly."""
+        for key, link in self.links.items():
+            device = self.devices[key]
+            if device.online:
+                link.publish(device.availability_topic(self.prefix), OFFLINE, qos=1, retain=True)
+            link.disconnect()
+        self.links = {}
+        if self._pushes:  # let the cameras finish what they are posting
+            await asyncio.wait(self._pushes, timeout=5)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     # ------------------------------------------------------------------ running
     def _local_hour(self, now: datetime) -> float:
         local = now.astimezone(ZoneInfo(self._hub.config.time_zone))
         return local.hour + local.minute / 60
 
+    def _advance(self, now: datetime, seconds: float) -> list[SimDevice]:
+        """Move every reading; return the lifts whose camera saw a change."""
+        hour = self._local_hour(now)
+        changed = []
+        for device in self.devices.values():
+            before = device.ebike
+            device.advance(hour, seconds, self._rng)
+            if device.kind is Kind.LIFT and device.ebike != before:
+                changed.append(device)
+        return changed
+
     @callback
-    def step(self, now: datetime | None = None) -> None:
-        """Move every simulated reading one step and write the states."""
-        hour = self._local_hour(now or self._hub.clock.utcnow())
-        rng = self._rng
-        for sim in self._entities.values():
-            if not self._active(self._entry(sim)):
-                continue
-            if sim.kind is ReadingKind.POWER:
-                sim.value = round(next_power(sim.value, sim.peak, hour, rng))
-            elif sim.kind is ReadingKind.ELEVATOR_LOAD:
-                sim.value = elevator_load(rng)
-            elif sim.kind is ReadingKind.ELEVATOR_EBIKE:
-                sim.value = 1.0 if ebike_in_elevator(rng) else 0.0
-            elif sim.kind is ReadingKind.FOOT_TRAFFIC:
-                sim.value = foot_traffic(sim.peak, hour, rng)
+    def step(self, now: datetime | None = None) -> int:
+        """Move every reading one step and publish it; return the messages published.
+
+        A lift whose camera sees an e-bike come or go also publishes the event and its
+        camera pushes the detection to the webhook.
+        """
+        now = now or self._hub.clock.utcnow()
+        changed = self._advance(now, self.update_interval)
         self.steps += 1
-        for sim in self.entities:
-            self._write(sim)
+        before = self.published
+        for device in self.devices.values():
+            self.publish_state(device, now)
+        for lift in changed:
+            self.lift_ebike(lift, lift.ebike, now)
+        return self.published - before
 
-    def meters(self) -> list[SimulatedEntity]:
-        """Return the household meters that have a state (enabled, on an enabled device)."""
-        return [
-            sim
-            for sim in self._entities.values()
-            if sim.kind is ReadingKind.POWER and self._active(self._entry(sim))
-        ]
+    def lift_ebike(self, lift: SimDevice, seen: bool, now: datetime | None = None) -> None:
+        """An e-bike enters (or leaves) ``lift``: its MQTT event, and its camera's push."""
+        now = now or self._hub.clock.utcnow()
+        lift.ebike = seen
+        event = "ebike_entered" if seen else "ebike_left"
+        self.publish(lift, Channel.EVENT, lift.event_payload(event, now, floor=lift.floor))
+        task = self._hub.async_create_task(self.async_camera(lift), f"demo camera {lift.device_id}")
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
 
-    def _entry(self, sim: SimulatedEntity) -> EntityEntry | None:
-        return self._hub.registries.entities.async_get(sim.entity_id)
+    def find(self, key: str) -> SimDevice:
+        """Return the device ``<kind>/<device_id>``; KeyError names the known kinds."""
+        try:
+            return self.devices[key]
+        except KeyError:
+            raise KeyError(f"no simulated device {key!r}") from None
 
-    def _write(self, sim: SimulatedEntity) -> None:
-        entry = self._entry(sim)
-        if not self._active(entry):
-            self._hub.states.async_remove(sim.entity_id)
-            return
-        assert entry is not None
-        reading = READINGS[sim.kind]
-        attributes: dict[str, Any] = {"friendly_name": entry.display_name or sim.entity_id}
-        if (unit := self._unit(sim.kind)) is not None:
-            attributes["unit_of_measurement"] = unit
-        if reading.device_class is not None:
-            attributes["device_class"] = reading.device_class
-        if sim.kind is ReadingKind.ELEVATOR_EBIKE:
-            state = "on" if sim.value else "off"
-        elif sim.kind is ReadingKind.TOTAL_POWER:
-            meters = self.meters()
-            sim.value = sum(round(meter.value) for meter in meters)
-            state = str(round(sim.value))
-            attributes["meters"] = len(meters)
-        else:
-            state = str(round(sim.value))
-        self._hub.states.async_set(sim.entity_id, state, attributes)
+    def of_kind(self, kind: Kind) -> Iterable[SimDevice]:
+        """The devices of one kind."""
+        return (d for d in self.devices.values() if d.kind is kind)
 
-    @callback
-    def _async_entity_changed(self, event: Event[Mapping[str, Any]]) -> None:
-        """Follow the user's changes to our entities: removed, renamed, disabled, enabled."""
-        entity_id: str = event.data["entity_id"]
-        old_id: str = event.data.get("old_entity_id", entity_id)
-        sim = self._entities.get(old_id)
-        if sim is None:
-            return
-        if event.data["action"] == "remove":
-            # Gone for the rest of this run; the next start registers it again.
-            del self._entities[old_id]
-            self._hub.states.async_remove(old_id)
-        elif event.data["action"] == "update":
-            if old_id != entity_id:
-                self._hub.states.async_remove(old_id)
-                del self._entities[old_id]
-                sim.entity_id = entity_id
-                self._entities[entity_id] = sim
-            self._write(sim)
-        if sim.kind is ReadingKind.POWER:
-            self._write_totals()
-
-    @callback
-    def _async_device_changed(self, event: Event[Mapping[str, Any]]) -> None:
-        """Remove or restore the states of a device's entities when it is disabled or enabled."""
-        if event.data.get("action") != "update" or "disabled_by" not in event.data["changes"]:
-            return
-        device_id = event.data["id"]
-        for sim in self.entities:
-            entry = self._entry(sim)
-            if entry is not None and entry.device_id == device_id:
-                self._write(sim)
-        self._write_totals()
-
-    def _write_totals(self) -> None:
-        for sim in self.entities:
-            if sim.kind is ReadingKind.TOTAL_POWER:
-                self._write(sim)
-
-    # ------------------------------------------------------------------ lifecycle
     @callback
     def start(self, interval: float) -> None:
         """Move the readings every ``interval`` seconds until :meth:`stop`."""
         self._unsubscribe.append(self._hub.async_track_time_interval(self._tick, interval))
         _LOGGER.info(
-            "Demo community: %d simulated entities, updated every %g s "
+            "Demo community: %d simulated devices publishing every %g s "
             "(the demo.step service moves them at once)",
-            len(self._entities),
+            len(self.devices),
             interval,
         )
 
@@ -298,37 +408,22 @@ class Simulator:
 
     def summary(self) -> str:
         """One line on what the community is doing now, for the demo's log."""
-        meters = self.meters()
-        total = sum(round(m.value) for m in meters) / 1000
-        ebikes = [
-            self._place_of(sim)
-            for sim in self.entities
-            if sim.kind is ReadingKind.ELEVATOR_EBIKE and sim.value
-        ]
-        lifts = [sim for sim in self.entities if sim.kind is ReadingKind.ELEVATOR_LOAD]
-        busy = sum(1 for sim in lifts if sim.value)
+        devices = list(self.devices.values())
+        meters = [d for d in devices if d.kind is Kind.METER and d.device_id != self.community_id]
+        total = main_meter_total(devices, self.community_id) / 1000
+        lifts = [d for d in devices if d.kind is Kind.LIFT]
+        busy = sum(1 for d in devices if d.kind is Kind.SENSOR and d.load_kg)
         text = (
             f"Step {self.steps}: {len(meters)} flats draw {total:.1f} kW; "
-            f"{busy} of {len(lifts)} lifts in use"
+            f"{busy} of {len(lifts)} lifts in use; {self.published} messages sent"
         )
+        ebikes = [d.name for d in lifts if d.ebike]
         if ebikes:
             text += "; e-bike in the lift at " + ", ".join(ebikes)
         return text
 
-    def _place_of(self, sim: SimulatedEntity) -> str:
-        entry = self._entry(sim)
-        if entry is None or entry.device_id is None:
-            return sim.entity_id
-        device = self._hub.registries.devices.async_get(entry.device_id)
-        area = (
-            self._hub.registries.areas.async_get(device.area_id)
-            if device and device.area_id
-            else None
-        )
-        return sim.entity_id if area is None else self._place(area)
-
     @callback
     def stop(self) -> None:
-        """Stop moving the readings and following the entity registry."""
+        """Stop moving the readings."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
