@@ -48,6 +48,18 @@ def _broker_config(port: int) -> dict[str, Any]:
     }
 
 
+CHATTY_LOGGERS: Final = ("amqtt", "transitions")
+"""amqtt (and the state-machine library under it) log every connection and state change at
+INFO; the hub's log keeps their warnings unless ``logger:`` sets their level."""
+
+
+def _quiet_chatty_loggers() -> None:
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
 def _make_broker(port: int) -> Broker:
     """An amqtt broker that closes every connection it accepted when that connection ends.
 
@@ -92,6 +104,7 @@ class EmbeddedBroker:
             )
         from amqtt.errors import BrokerError
 
+        _quiet_chatty_loggers()
         broker = _make_broker(self.port)
         try:
             await broker.start()

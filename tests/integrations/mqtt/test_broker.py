@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -22,6 +23,8 @@ async def test_embedded_broker_serves_the_hub_and_devices(
     client = get_mqtt(hub)
     assert client.connected
     assert client.broker == ("127.0.0.1", port)
+    # amqtt's per-connection INFO lines stay out of the hub's log
+    assert logging.getLogger("amqtt").level == logging.WARNING
     got: list[ReceiveMessage] = []
     await async_subscribe(hub, "linli/meter/+/state", got.append)
     device: MqttPeer = await mqtt_peer(broker=("127.0.0.1", port))
