@@ -1,4 +1,4 @@
-"""The recorder's tables and the ledgers of part R: alerts, the audit log and consents.
+"""The recorder's tables and the ledgers: alerts, the audit log and consents.
 
 Timestamps are UTC epoch seconds in ``*_ts`` float columns (as Home Assistant stores them):
 compact, fast to compare and the same on SQLite and PostgreSQL. Entity ids, event types,

@@ -22,6 +22,7 @@ from linli.hub import HubKey
 from linli.registry.areas import UNDEFINED
 from linli.registry.devices import EVENT_DEVICE_REGISTRY_UPDATED
 from linli.registry.entities import (
+    DISABLED_DEVICE,
     DISABLED_INTEGRATION,
     EVENT_ENTITY_REGISTRY_UPDATED,
     slugify_object_id,
@@ -254,11 +255,13 @@ class EntityManager:
         if data.get("action") != "update":
             return
         changes = data.get("changes") or {}
-        if "name" not in changes and "name_by_user" not in changes:
-            return
         registries = self.hub.registries
         device = registries.devices.async_get(data.get("id", ""))
         if device is None:
+            return
+        if "disabled_by" in changes:
+            self._async_follow_device_disabled(device.id, device.disabled)
+        if "name" not in changes and "name_by_user" not in changes:
             return
         for entry in registries.entities.entities_for_device(device.id):
             entity = self.entities.get(entry.entity_id) or self.disabled.get(entry.entity_id)
@@ -266,6 +269,17 @@ class EntityManager:
                 entity.device_name = device.display_name
                 if entry.entity_id in self.entities:
                     entity.async_write_state()
+
+    @callback
+    def _async_follow_device_disabled(self, device_id: str, disabled: bool) -> None:
+        """A disabled device disables its entities (``disabled_by="device"``), as in Home
+        Assistant; enabling it again enables those, and only those."""
+        entities = self.hub.registries.entities
+        for entry in entities.entities_for_device(device_id):
+            if disabled and entry.disabled_by is None:
+                entities.async_update_entity(entry.entity_id, disabled_by=DISABLED_DEVICE)
+            elif not disabled and entry.disabled_by == DISABLED_DEVICE:
+                entities.async_update_entity(entry.entity_id, disabled_by=None)
 
 
 _MANAGER: Final = HubKey[EntityManager]("entity_manager")

@@ -510,11 +510,6 @@ async def test_disabled_entities_get_no_state(
     await until(lambda: hub.states.get(meter.entity_id) is not None)
 
 
-@pytest.mark.xfail(
-    reason="part E: disabling a device does not yet remove its entities' states "
-    "(EntityManager follows device renames only)",
-    strict=False,
-)
 async def test_disabled_device_gets_no_state(hub: Hub, clock: FakeClock) -> None:
     floor, door = eid(hub, "lift/b1-u1/floor"), eid(hub, "lift/b1-u1/door")
     entry = hub.registries.entities.async_get(floor)
