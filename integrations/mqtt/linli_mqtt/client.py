@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import paho.mqtt.client as paho
@@ -91,7 +91,7 @@ class ClientSettings:
     port: int = 1883
     client_id: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or reprs
     keepalive: int = 60
     tls: dict[str, Any] | None = None
     birth: PublishMessage | None = None
