@@ -17,7 +17,7 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from linli import ConfigType, Hub, HubKey, Integration, IotClass, Manifest, hookimpl
 from linli_mqtt.client import (
@@ -52,16 +52,58 @@ from linli_mqtt.config import (
 if TYPE_CHECKING:
     from linli.helpers.trigger import TriggerPlatform
     from linli_mqtt.broker import EmbeddedBroker
+    from linli_mqtt.devices import (
+        BinarySensorField,
+        DeviceKind,
+        DeviceMessage,
+        EventField,
+        SensorField,
+        async_register_device_kind,
+        async_send_command,
+        field_entities,
+    )
+
+_DEVICE_API: Final = frozenset(
+    {
+        "BinarySensorField",
+        "DeviceKind",
+        "DeviceMessage",
+        "EventField",
+        "SensorField",
+        "async_register_device_kind",
+        "async_send_command",
+        "field_entities",
+    }
+)
+"""Linli's device-topic API, offered at the package root (loaded on first use, as the rest of
+:mod:`linli_mqtt.devices` is only needed once the integration is set up)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEVICE_API:
+        from linli_mqtt import devices
+
+        return getattr(devices, name)
+    raise AttributeError(f"module 'linli_mqtt' has no attribute {name!r}")
+
 
 __all__ = [
     "DOMAIN",
     "EVENT_MQTT_CONNECTION_CHANGED",
+    "BinarySensorField",
+    "DeviceKind",
+    "DeviceMessage",
+    "EventField",
     "MqttClient",
     "MqttError",
     "ReceiveMessage",
+    "SensorField",
     "async_publish",
+    "async_register_device_kind",
+    "async_send_command",
     "async_subscribe",
     "async_wait_for_connection",
+    "field_entities",
     "get_mqtt",
     "topic_matches",
     "valid_publish_topic",
