@@ -354,7 +354,13 @@ def _suggested_object_id(entity: Entity) -> str | None:
     if entity.entity_id is not None:
         return split_entity_id(entity.entity_id)[1]
     if entity.has_entity_name and entity.device_name:
-        return f"{entity.device_name} {entity.name}" if entity.name else entity.device_name
+        named = f"{entity.device_name} {entity.name}" if entity.name else entity.device_name
+        if slugify_object_id(named) is None and entity.unique_id:
+            # A device named without Latin letters (a Chinese name) says nothing in an id, and
+            # the entity's own name alone ("Power") would repeat for every device: the unique
+            # id tells them apart ("meter/b1-u1-101/power_w" → meter_b1_u1_101_power_w).
+            return entity.unique_id
+        return named
     return entity.name
 
 

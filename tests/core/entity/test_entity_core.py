@@ -402,3 +402,19 @@ async def test_remove_platform_and_hook_errors(hub: Hub, caplog: pytest.LogCaptu
 async def test_entity_written_before_added_raises(hub: Hub) -> None:
     with pytest.raises(RuntimeError, match="not added"):
         Entity().async_write_state()
+
+
+async def test_entity_ids_from_device_names_or_unique_ids(hub: Hub) -> None:
+    latin = Meter("b3-101")
+    chinese = [Meter("b3-201"), Meter("b3-202")]
+    for meter in chinese:
+        meter.device_info["name"] = "3号楼 电表"  # the same name, no Latin letters
+    await async_add_entities(hub, "meters", [latin, *chinese])
+    # "Meter b3-101 Power" makes an id; a Chinese device name does not, so the unique id
+    # tells the meters apart instead of "sensor.power", "sensor.power_2" …
+    assert latin.entity_id == "sensor.meter_b3_101_power"
+    assert [meter.entity_id for meter in chinese] == [
+        "sensor.b3_201_power",
+        "sensor.b3_202_power",
+    ]
+    assert hub.states.get("sensor.b3_201_power").attributes["friendly_name"] == "3号楼 电表 Power"
