@@ -56,6 +56,21 @@ class _Expiring(MqttEntity):
         self._expired = True
         self.async_schedule_write_state()
 
+    def subscriptions(self) -> list[Subscription]:
+        """The state topic, handled by the subclass's ``_state_received``."""
+        return [(self.config["state_topic"], self._state_received, self.config["encoding"])]
+
+    def _state_received(self, msg: ReceiveMessage) -> None:
+        raise NotImplementedError
+
+    def state_text(self, msg: ReceiveMessage) -> str | None:
+        """The message's state after ``value_template``; None (ignored) when empty."""
+        value = self.render_value(self.config.get("value_template"), msg)
+        if value == "":
+            _LOGGER.debug("Ignoring an empty state for %s from %s", self.entity_id, msg.topic)
+            return None
+        return value
+
     async def async_will_remove_from_hub(self) -> None:
         """Stop the expiry timer too."""
         if self._cancel_expiry is not None:
@@ -77,17 +92,10 @@ class MqttSensor(_Expiring, SensorEntity):
         self.force_update = config["force_update"]
         self.setup_expiry(config)
 
-    def subscriptions(self) -> list[Subscription]:
-        """The state topic."""
-        return [(self.config["state_topic"], self._state_received, self.config["encoding"])]
-
     @callback
     def _state_received(self, msg: ReceiveMessage) -> None:
-        value = self.render_value(self.config.get("value_template"), msg)
+        value = self.state_text(msg)
         if value is None:
-            return
-        if value == "":
-            _LOGGER.debug("Ignoring an empty state for %s from %s", self.entity_id, msg.topic)
             return
         self._attr_native_value = None if value == PAYLOAD_NONE else value
         self.state_seen()
@@ -105,17 +113,10 @@ class MqttBinarySensor(_Expiring, BinarySensorEntity):
         self.force_update = config["force_update"]
         self.setup_expiry(config)
 
-    def subscriptions(self) -> list[Subscription]:
-        """The state topic."""
-        return [(self.config["state_topic"], self._state_received, self.config["encoding"])]
-
     @callback
     def _state_received(self, msg: ReceiveMessage) -> None:
-        value = self.render_value(self.config.get("value_template"), msg)
+        value = self.state_text(msg)
         if value is None:
-            return
-        if value == "":
-            _LOGGER.debug("Ignoring an empty state for %s from %s", self.entity_id, msg.topic)
             return
         if value == self.config["payload_on"]:
             is_on: bool | None = True
