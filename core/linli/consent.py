@@ -6,8 +6,12 @@ to what (``data_kind`` such as ``face``, and a ``scope``), how (``method``: ``pa
 ward the guardian who agreed. Withdrawing keeps the row (with when and by whom), so the
 history stays provable; withdrawn consents are purged after ``recorder:
 consent_keep_days``. Each change fires ``consent_changed``
-(``{"consent_id", "person_id", "data_kind", "active"}``) so the capabilities holding such
-data (face templates, snapshots) can delete it.
+(``{"consent_id", "person_id", "data_kind", "active"}``). A withdrawal erases the data held
+under it (face templates, snapshots, copies on devices) through :mod:`linli.privacy` before
+:meth:`ConsentLedger.async_withdraw` returns, so an answer to "withdraw" means "deleted".
+
+A person who may be under 14 (by birth year, counted on the safe side) consents only through
+a guardian: ``guardian_person_id`` is required, and must name another known person.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_CONSENT_CHANGED",
+    "GUARDIAN_AGE",
     "Consent",
     "ConsentError",
     "ConsentLedger",
@@ -39,6 +44,8 @@ __all__ = [
 ]
 
 EVENT_CONSENT_CHANGED: Final = "consent_changed"
+GUARDIAN_AGE: Final = 14
+"""Below this age a guardian consents for the person (PIPL art. 31)."""
 
 
 class ConsentError(LinliError, ValueError):
@@ -133,6 +140,7 @@ class ConsentLedger:
     ) -> Consent:
         """Record that ``person_id`` consents to ``data_kind`` within ``scope``."""
         now = self._hub.clock.time()
+        self._check_guardian(person_id, guardian_person_id)
         row = ConsentRow(
             consent_id=ulid(now),
             person_id=_text(person_id, "person_id", 64),
@@ -174,6 +182,16 @@ class ConsentLedger:
 
         consent = await get_database(self._hub).async_run(write)
         self._announce(consent)
+        from linli.privacy import PRIVACY
+
+        privacy = self._hub.data.get(PRIVACY)
+        if privacy is not None:
+            await privacy.async_erase(
+                consent.person_id,
+                consent.data_kind,
+                reason="consent_withdrawn",
+                user_id=operator_user_id,
+            )
         return consent
 
     async def async_get(self, consent_id: str) -> Consent | None:
@@ -205,6 +223,26 @@ class ConsentLedger:
             return [Consent.from_row(row) for row in session.scalars(query)]
 
         return await get_database(self._hub).async_run(read)
+
+    def _check_guardian(self, person_id: str, guardian_person_id: str | None) -> None:
+        try:
+            people = self._hub.registries.people
+        except RuntimeError:  # registries not loaded (a bare hub in a tool)
+            return
+        if guardian_person_id is not None:
+            if guardian_person_id == person_id:
+                raise ConsentError("a person cannot be their own guardian")
+            if people.async_get_person(guardian_person_id) is None:
+                raise ConsentError(f"unknown guardian {guardian_person_id!r}")
+            return
+        person = people.async_get_person(person_id)
+        age = None if person is None else person.age_in(self._hub.clock.utcnow().year)
+        # A birth year alone cannot tell 13 from 14 in the year of the 14th birthday.
+        if age is not None and age <= GUARDIAN_AGE:
+            raise ConsentError(
+                f"{person_id} may be under {GUARDIAN_AGE}: a guardian consents for them "
+                "(guardian_person_id is required)"
+            )
 
     def _household_of(self, person_id: str) -> str | None:
         try:

@@ -337,6 +337,14 @@ REST_MATRIX: Final[tuple[Rest, ...]] = (
          "/api/linli/consents/<fresh>/withdraw", (ANON, OK, HIDDEN, OK, HIDDEN, HIDDEN),
          fresh="consent_b"),
     Rest("GET", "/api/linli/users", "list", "/api/linli/users", admin_only()),
+    Rest("GET", "/api/linli/persons/{person_id}/export", "person A",
+         "/api/linli/persons/<person_a>/export", (ANON, OK, OK, HIDDEN, HIDDEN, OK)),
+    Rest("GET", "/api/linli/persons/{person_id}/export", "person B",
+         "/api/linli/persons/<person_b>/export", (ANON, OK, HIDDEN, OK, HIDDEN, HIDDEN)),
+    Rest("GET", "/api/linli/persons/{person_id}/export", "missing",
+         "/api/linli/persons/nope/export", (ANON, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    Rest("GET", "/api/linli/privacy/data_kinds", "list", "/api/linli/privacy/data_kinds",
+         (ANON, OK, OK, OK, OK, OK)),
 )  # fmt: skip
 
 PUBLIC_ROUTES: Final = frozenset(
@@ -446,6 +454,13 @@ WS_MATRIX: Final[tuple[Ws, ...]] = (
        {"consent_id": "<fresh>"}, fresh="consent_a"),
     Ws("linli/consents/withdraw", "B's consent", (NOAUTH, WOK, UNAUTH, WOK, UNAUTH, UNAUTH),
        {"consent_id": "<fresh>"}, fresh="consent_b"),
+    Ws("linli/persons/export", "A", (NOAUTH, WOK, WOK, UNAUTH, UNAUTH, WOK),
+       {"person_id": "<person_a>"}),
+    Ws("linli/persons/export", "B", (NOAUTH, WOK, UNAUTH, WOK, UNAUTH, UNAUTH),
+       {"person_id": "<person_b>"}),
+    Ws("linli/persons/export", "missing", (NOAUTH, NOTFOUND, *[UNAUTH] * 4),
+       {"person_id": "nope"}),
+    Ws("linli/privacy/data_kinds", "list", ws_everyone()),
 )  # fmt: skip
 
 KNOWN_DEVIATIONS: Final[Mapping[tuple[str, str], tuple[Outcome, str]]] = {

@@ -22,6 +22,7 @@ BUNDLED: tuple[str, ...] = (
     "websocket_api",
     "api",
     "webhook",
+    "privacy",
     "zeroconf",
     "entity",
 )

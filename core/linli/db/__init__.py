@@ -25,6 +25,8 @@ from linli.exceptions import LinliError
 from linli.hub import HubKey
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
     from linli.hub import Hub
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "SchemaTooNewError",
+    "async_create_tables",
     "default_url",
     "get_database",
     "load_models",
@@ -70,3 +73,22 @@ def open_database(config_dir: str | Path) -> Database:
     section = raw.get("recorder") if raw is not None else None
     url = section.get("db_url") if isinstance(section, dict) else None
     return Database(str(url) if url else default_url(config_dir))
+
+
+async def async_create_tables(hub: Hub, metadata: MetaData) -> None:
+    """Create an integration's own tables in the hub's database where they are missing.
+
+    For integrations that keep ledgers of their own (credentials, access logs): define the
+    tables on a ``sqlalchemy.MetaData()`` of the integration (not :class:`Base`), prefix
+    their names with the domain, and call this from ``async_setup``. Tables that exist are
+    left as they are, so such schemas grow by new tables; a change to an existing table
+    needs the integration's own migration.
+    """
+    database = get_database(hub)
+
+    def create() -> None:
+        assert database.engine is not None, "the database is not started"
+        with database.engine.begin() as conn:
+            metadata.create_all(conn, checkfirst=True)
+
+    await database.async_submit(create)

@@ -34,6 +34,8 @@ Who may use what (✓ allowed; "filtered": answered, with only what the user may
     POST   /api/linli/consents                 ✓      in scope ²         403     their household ²
     POST   /api/linli/consents/<id>/withdraw   ✓      in scope ²         404 ²   their household ²
     GET    /api/linli/users                    ✓      403                403     403
+    GET    /api/linli/persons/<id>/export      ✓      in scope ² ⁵       404     their household ²
+    GET    /api/linli/privacy/data_kinds       ✓      ✓                  ✓       ✓
     GET    /api/linli/openapi.json             public
 
 ¹ police see no entity states (their view is alerts and, later, what the police link forwards).
@@ -45,6 +47,8 @@ Who may use what (✓ allowed; "filtered": answered, with only what the user may
   user may not control is refused here first. ``changed_states`` lists readable states only.
 ⁴ reads of households, members and consents by staff, grid workers and police are written to
   the audit log (``read_personal_data``).
+⁵ served by the bundled ``privacy`` integration; every export is audited
+  (``export_personal_data``), whoever asks.
 
 Differences from Home Assistant, on purpose: ``Unauthorized`` answers 403 (HA: 401) so a client
 can tell "log in again" from "not allowed"; firing ``state_changed`` through
@@ -87,13 +91,22 @@ from linli.components.api.linli_views import (
     MeView,
     UsersView,
 )
-from linli.components.api.openapi import OpenAPIView, openapi_document
+from linli.components.api.openapi import (
+    OpenAPIView,
+    async_register_openapi,
+    openapi_document,
+)
 from linli.components.http import async_register_view
 from linli.const import __version__
 from linli.hub import Hub, HubKey
 from linli.plugins import ConfigType, Integration, IotClass, Manifest, hookimpl
 
-__all__ = ["DOMAIN", "linli_integration", "openapi_document"]
+__all__ = [
+    "DOMAIN",
+    "async_register_openapi",
+    "linli_integration",
+    "openapi_document",
+]
 
 DOMAIN: Final = "api"
 _RING: Final = HubKey[RingHandler]("api_error_log")

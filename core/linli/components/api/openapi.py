@@ -1,17 +1,21 @@
 """The OpenAPI 3.1 description of ``/api/linli/…``, served at ``/api/linli/openapi.json``.
 
 Written as data beside the handlers (``linli_views``); a test checks that every route of the
-table is served and every Linli route is described.
+table is served and every Linli route is described. Other integrations that serve routes under
+``/api/linli/`` describe them with :func:`async_register_openapi` (paths and schemas in the
+same OpenAPI 3.1 form), so the one document covers what this hub serves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
-from linli.components.http import HubView, json_response
+from linli.components.http import KEY_HUB, HubView, json_response
 from linli.const import __version__
+from linli.hub import Hub, HubKey
 
 _STR: Final = {"type": "string"}
 _NULLABLE_STR: Final = {"type": ["string", "null"]}
@@ -345,8 +349,37 @@ PATHS: Final[dict[str, Any]] = {
 }
 
 
-def openapi_document(server_url: str | None = None) -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document."""
+_EXTRA: Final[HubKey[tuple[dict[str, Any], dict[str, Any]]]] = HubKey("linli.api.openapi")
+
+
+def async_register_openapi(
+    hub: Hub, paths: Mapping[str, Any], schemas: Mapping[str, Any] | None = None
+) -> None:
+    """Add an integration's ``paths`` (and component ``schemas``) to the hub's document.
+
+    Path keys must start with ``/api/linli/`` and not be described already; schema names
+    must be new. Call it from ``async_setup`` beside ``async_register_view``.
+    """
+    extra_paths, extra_schemas = hub.data.setdefault(_EXTRA, ({}, {}))
+    for path in paths:
+        if not path.startswith("/api/linli/"):
+            raise ValueError(f"OpenAPI path {path!r} is not under /api/linli/")
+        if path in PATHS or path in extra_paths:
+            raise ValueError(f"OpenAPI path {path!r} is described already")
+    for name in schemas or {}:
+        if name in SCHEMAS or name in extra_schemas:
+            raise ValueError(f"OpenAPI schema {name!r} is defined already")
+    extra_paths.update(paths)
+    extra_schemas.update(schemas or {})
+
+
+def openapi_document(server_url: str | None = None, hub: Hub | None = None) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document (with ``hub``, the paths its integrations added)."""
+    paths: dict[str, Any] = dict(PATHS)
+    schemas: dict[str, Any] = dict(SCHEMAS)
+    if hub is not None and (extra := hub.data.get(_EXTRA)) is not None:
+        paths.update(extra[0])
+        schemas.update(extra[1])
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -357,9 +390,9 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
                 "What a user may not see answers 404, like what does not exist."
             ),
         },
-        "paths": PATHS,
+        "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
@@ -378,4 +411,4 @@ class OpenAPIView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """Return the document."""
-        return json_response(openapi_document())
+        return json_response(openapi_document(hub=request.app[KEY_HUB]))

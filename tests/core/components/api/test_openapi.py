@@ -37,7 +37,7 @@ async def test_document_describes_every_linli_route(community: Community) -> Non
         for a in ("acknowledge", "assign", "resolve")
     }
     assert served == described
-    assert set(PATHS) == {path for _, path in described}
+    assert set(PATHS) <= {path for _, path in described}
 
 
 def _fuzz(base_url: str, token: str) -> tuple[list[str], dict[int, int]]:
