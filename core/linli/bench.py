@@ -634,6 +634,9 @@ COMPONENT_FIGURES: dict[str, str] = {
     "history_query_ms": "linli.bench_recorder",
     "rest_get_states_rps": "linli.bench_http",
     "ws_fanout_delivered_per_s": "linli.bench_ws",
+    # A real `linli run` process on config_example (the demo and MQTT must be installed).
+    "cold_start_s": "linli.bench_start",
+    "idle_rss_mib": "linli.bench_start",
     # Measured with the mqtt integration and the demo's load generator (both must be installed).
     "mqtt_ingest_msg_per_s": "linli_mqtt.bench",
     "mqtt_ingest_lost": "linli_mqtt.bench",

@@ -101,6 +101,8 @@ def test_figures_are_listed_core_first_then_latency_then_components(capsys: Any)
         "history_query_ms",
         "rest_get_states_rps",
         "ws_fanout_delivered_per_s",
+        "cold_start_s",
+        "idle_rss_mib",
         "mqtt_ingest_msg_per_s",
         "mqtt_ingest_lost",
         "mqtt_ingest_p99_ms",

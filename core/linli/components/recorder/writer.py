@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+WRITE_SLICE: Final = 1000
+"""Events written per slice of one commit (bounds the memory a burst takes)."""
 SHARED_CACHE_SIZE: Final = 8192
 """Attribute sets and event payloads remembered by their JSON text."""
 
@@ -111,6 +113,14 @@ class RecorderWriter:
 
     # ------------------------------------------------------------------ internals
     def _write(self, session: Session, events: Sequence[Event[Any]]) -> int:
+        # In slices: a burst of thousands of events would otherwise build every row at once,
+        # and the memory that peak takes is not given back to the system afterwards.
+        return sum(
+            self._write_slice(session, events[start : start + WRITE_SLICE])
+            for start in range(0, len(events), WRITE_SLICE)
+        )
+
+    def _write_slice(self, session: Session, events: Sequence[Event[Any]]) -> int:
         states: list[tuple[State, str, int]] = []
         others: list[tuple[Event[Any], str | None, int]] = []
         for event in events:
