@@ -392,6 +392,47 @@ async def test_a_capability_integration_registers_its_kind_and_sends_commands(
     await wait_for(lambda: devices_diagnostics(hub)["rejected"]["unknown_kind"] == 1)
 
 
+async def test_private_fields_reach_the_handler_but_never_the_bus(
+    start_hub: StartHub, device: Device
+) -> None:
+    hub = await start_hub()
+    seen: list[DeviceMessage] = []
+    on_bus: list[dict[str, Any]] = []
+    terminal = DeviceKind(
+        "door_terminal",
+        schemas={
+            "event": {
+                "type": "object",
+                "required": ["event"],
+                "properties": {"event": {"type": "string"}, "template": {"type": "string"}},
+            }
+        },
+        on_message=lambda hub, message: seen.append(message),
+        private_fields=frozenset({"template", "pin"}),
+    )
+    async_register_device_kind(hub, terminal)
+
+    @callback
+    def listen(event: Any) -> None:
+        on_bus.append(event.data)
+
+    hub.bus.async_listen("linli_device_event", listen)
+    await device.publish(
+        "door_terminal/t1/event", {"v": 1, "event": "request", "template": "AAAA", "pin": "1234"}
+    )
+    await wait_for(lambda: bool(seen) and bool(on_bus))
+    assert seen[0].payload["template"] == "AAAA"
+    assert seen[0].payload["pin"] == "1234"
+    assert on_bus == [
+        {
+            "kind": "door_terminal",
+            "device_id": "t1",
+            "type": "request",
+            "payload": {"v": 1, "event": "request"},
+        }
+    ]
+
+
 async def test_a_failing_handler_is_counted_and_does_not_stop_the_others(
     start_hub: StartHub, device: Device
 ) -> None:

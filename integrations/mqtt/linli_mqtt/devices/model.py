@@ -151,6 +151,9 @@ class DeviceKind:
     :param name: How devices of this kind are called ("Meter"), the device's default name
         being ``"<name> <device_id>"``.
     :param manufacturer: Default manufacturer for the device registry.
+    :param private_fields: Fields holding personal data (face templates, images, PINs) that
+        ``on_message`` may read but that never reach the event bus: they are left out of
+        ``linli_device_event``, so neither the recorder nor any subscriber sees them.
     """
 
     kind: str
@@ -159,6 +162,7 @@ class DeviceKind:
     entities: EntityFactory | None = None
     name: str | None = None
     manufacturer: str | None = None
+    private_fields: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or KIND_RE.fullmatch(self.kind) is None:

@@ -206,13 +206,17 @@ class DeviceTopics:
                 if update(message):
                     entity.async_schedule_write_state()
             if channel == CHANNEL_EVENT:
+                payload = message.payload
+                private = entry.kind.private_fields
+                if private and not private.isdisjoint(payload):
+                    payload = {k: v for k, v in payload.items() if k not in private}
                 self.hub.bus.async_fire(
                     EVENT_DEVICE_EVENT,
                     {
                         "kind": message.kind,
                         "device_id": message.device_id,
-                        "type": message.payload.get("event"),
-                        "payload": message.payload,
+                        "type": payload.get("event"),
+                        "payload": payload,
                     },
                 )
         handler = entry.kind.on_message
