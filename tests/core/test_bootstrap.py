@@ -178,8 +178,8 @@ def test_check_reports_each_problem_once_with_file_and_line(tmp_path: Path) -> N
         demo:
           update_intervall: 5
           seed: !secret demo_seed
-        plate_gate:
-          gates: [north]
+        bike_shed:
+          racks: [north]
         """,
     )
     write(tmp_path, "secrets.yaml", "other_secret: 1\n")
@@ -194,8 +194,8 @@ def test_check_reports_each_problem_once_with_file_and_line(tmp_path: Path) -> N
         "configuration.yaml:7: secret 'demo_seed' is not defined (looked in secrets.yaml)",
         "configuration.yaml:6: demo.update_intervall: unknown key 'update_intervall' "
         "(did you mean 'update_interval'?)",
-        "configuration.yaml:8: plate_gate: integration 'plate_gate' is not installed "
-        "(pip install linli-plate-gate)",
+        "configuration.yaml:8: bike_shed: integration 'bike_shed' is not installed "
+        "(pip install linli-bike-shed)",
     ]
 
 

@@ -389,21 +389,21 @@ def test_check_config_reports_every_problem_once(config_dir: Path) -> None:
 def test_check_config_names_an_integration_that_is_not_installed(config_dir: Path) -> None:
     configuration = config_dir / "configuration.yaml"
     with configuration.open("a", encoding="utf-8") as file:
-        file.write("\nplate_gate:\n  open_seconds: 5\n")
-    line = line_number(configuration, "plate_gate:")
+        file.write("\nbike_shed:\n  racks: 4\n")
+    line = line_number(configuration, "bike_shed:")
 
     result = linli("check-config", "-c", config_dir)
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert errors(result.stdout) == [
-        f"error: configuration.yaml:{line}: plate_gate: integration 'plate_gate' "
-        "is not installed (pip install linli-plate-gate)"
+        f"error: configuration.yaml:{line}: bike_shed: integration 'bike_shed' "
+        "is not installed (pip install linli-bike-shed)"
     ]
 
     listing = linli("integrations", "list", "-c", config_dir)
     assert listing.returncode == 0, listing.stderr
-    assert re.match(r"plate_gate\s+-\s+yes\s+not_installed\b", row(listing.stdout, "plate_gate"))
-    assert "pip install linli-plate-gate" in row(listing.stdout, "plate_gate")
+    assert re.match(r"bike_shed\s+-\s+yes\s+not_installed\b", row(listing.stdout, "bike_shed"))
+    assert "pip install linli-bike-shed" in row(listing.stdout, "bike_shed")
 
 
 def test_check_config_without_configuration_yaml(tmp_path: Path) -> None:

@@ -245,14 +245,14 @@ async def test_setup_failed_and_auth_failed_are_reported_as_such(hub_factory, re
 
 
 async def test_configured_but_not_installed_names_the_package(hub_factory, recorder):
-    plugins = [("app", make_plugin(recorder, "app", dependencies=("face_access",)))]
-    _, loader = await setup_hub(hub_factory, plugins, {"plate_gate": {}, "app": {}})
-    record = loader.records["plate_gate"]
+    plugins = [("app", make_plugin(recorder, "app", dependencies=("weather_station",)))]
+    _, loader = await setup_hub(hub_factory, plugins, {"bike_shed": {}, "app": {}})
+    record = loader.records["bike_shed"]
     assert record.status is Status.not_installed
-    assert record.reason == "not installed: pip install linli-plate-gate"
-    assert loader.records["face_access"].status is Status.not_installed
+    assert record.reason == "not installed: pip install linli-bike-shed"
+    assert loader.records["weather_station"].status is Status.not_installed
     assert loader.records["app"].status is Status.skipped
-    assert "face_access" in (loader.records["app"].reason or "")
+    assert "weather_station" in (loader.records["app"].reason or "")
 
 
 async def test_invalid_config_fails_only_that_integration(hub_factory, recorder):
