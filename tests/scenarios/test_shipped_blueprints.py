@@ -19,9 +19,13 @@ def test_the_automation_integration_offers_the_shipped_folder() -> None:
     offered = sorted(p.name for p in (folder / "automation" / "linli").glob("*.yaml"))
     assert offered == [
         "escalate_unacknowledged_alert.yaml",
+        "group_rental_review.yaml",
         "no_activity_alert.yaml",
         "no_power_use_alert.yaml",
         "sensor_threshold_alert.yaml",
+        "tailgating_alert.yaml",
+        "unknown_plate_ask_guard.yaml",
+        "visitor_plate_pass.yaml",
     ]
     assert offered == [p.name for p in SHIPPED]
     for name in offered:

@@ -7,6 +7,9 @@ real ones do; offers the ``demo.step`` and ``demo.scenario`` services.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -28,9 +31,12 @@ from linli import (
 from linli.components.http import get_http
 from linli.components.webhook import async_register, async_unregister
 from linli.entity import async_add_entities, async_remove_entity
+from linli_demo.access import async_enrol, gate_specs, terminal_specs
 from linli_demo.camera import SIGNATURE_HEADER, make_handler
 from linli_demo.scenario import BUILTIN_FILE, Scenario, async_run, load_scenarios
 from linli_demo.simulator import DOMAIN, Simulator, Size
+
+_LOGGER = logging.getLogger(__name__)
 
 _SIZE = vol.Schema(
     {
@@ -54,6 +60,9 @@ CONFIG_SCHEMA = vol.Schema(
         ),
         vol.Optional("broker"): vol.All(str, vol.Match(r"^[^:]+:\d+$")),
         vol.Optional("cameras", default=True): bool,
+        vol.Optional("face_consent_share", default=0.6): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=1)
+        ),
         vol.Optional("scenario_file"): str,
     }
 )
@@ -62,7 +71,10 @@ community; ``occupancy``: share of flats lived in (0..1); ``size``: build a comm
 buildings × units × floors × rooms (else the configured area tree); ``topic_prefix``: the
 device topics' prefix (the ``mqtt`` integration's ``devices: topic_prefix``); ``broker``:
 ``host:port`` the devices connect to (default: the hub's broker); ``cameras``: the lifts'
-e-bike cameras push over a webhook; ``scenario_file``: more scenarios (YAML, config dir)."""
+e-bike cameras push over a webhook; ``face_consent_share``: share of adult residents who agreed
+to face recognition (enrolled at ``face_access``); ``scenario_file``: more scenarios (YAML,
+config dir). The doors' terminals and the car park's gates are those ``face_access`` and
+``plate_gate`` are configured with (none without them)."""
 
 STEP_SCHEMA = vol.Schema(
     {vol.Optional("count", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=1000))}
@@ -79,6 +91,7 @@ MANIFEST = Manifest(
     name="Demo community",
     version="0.1.0",
     dependencies=("mqtt", "webhook"),
+    after_dependencies=("face_access", "plate_gate"),
     iot_class=IotClass.local_push,
     codeowners=("@linli/core",),
     setup_timeout=60,
@@ -129,11 +142,24 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         hub.data[WEBHOOK_ID] = webhook_id
         simulator.camera_url = f"http://127.0.0.1:{get_http(hub).port}/api/webhook/{webhook_id}"
 
+    terminals, gates = terminal_specs(hub), gate_specs(hub)
+    if not terminals:
+        _LOGGER.info("Demo: no face_access doors on this hub; no face terminals simulated")
+    if not gates:
+        _LOGGER.info("Demo: no plate_gate gates on this hub; no barrier gates simulated")
+    simulator.add_access_devices(terminals, gates, f"http://127.0.0.1:{get_http(hub).port}")
+
     if "broker" in config:
         host, port = config["broker"].rsplit(":", 1)
     else:
         host, port = get_mqtt(hub).broker
     await simulator.async_connect(host, int(port))
+    # After connecting, so the terminals hear the templates face_access pushes as faces enrol;
+    # in the background, as a property office takes its time (a first start enrols everyone).
+    simulator.enrolment = hub.async_create_background_task(
+        async_enrol(hub, simulator, config["face_consent_share"], config["seed"]),
+        "demo enrolment",
+    )
     simulator.start(config["update_interval"])
 
     async def handle_step(call: ServiceCall) -> dict[str, Any]:
@@ -149,10 +175,15 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
                 f"Unknown scenario {call.data['name']!r}; known: {', '.join(sorted(scenarios))}"
             )
         try:
-            steps = await async_run(simulator, scenario, call.data["variables"])
+            run = await async_run(simulator, scenario, call.data["variables"])
         except (KeyError, ValueError) as err:
             raise ServiceValidationError(f"Scenario {scenario.name}: {err}") from err
-        return {"scenario": scenario.name, "steps": steps}
+        response: dict[str, Any] = {"scenario": scenario.name, "steps": run.steps}
+        if run.skipped:
+            response["skipped"] = run.skipped
+        if run.outcomes is not None:
+            response["outcomes"] = run.outcomes
+        return response
 
     hub.services.async_register(
         DOMAIN,
@@ -169,10 +200,11 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         handle_scenario,
         schema=SCENARIO_CALL_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
-        description="Play a scripted scenario (`name`: resident_comes_home, "
-        "visitor_car_arrives, ebike_enters_lift, meter_goes_offline or one of the "
-        "scenario_file's) over the devices' own MQTT connections and webhooks; `variables` "
-        "pick the room, unit, floor or zone.",
+        description="Play a scripted scenario (`name`: one of "
+        f"{', '.join(sorted(scenarios))}) over the devices' own MQTT connections and "
+        "webhooks; `variables` pick the room, unit, floor, zone, person, terminal, gate or "
+        "plate. Returns the steps taken, those skipped (no door terminals or gates) and what "
+        "the doors and gates did.",
     )
     return True
 
@@ -183,6 +215,10 @@ async def async_unload(hub: Hub) -> None:
     if simulator is None:
         return
     simulator.stop()
+    if simulator.enrolment is not None and not simulator.enrolment.done():
+        simulator.enrolment.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await simulator.enrolment
     await simulator.async_disconnect()
     if (webhook_id := hub.data.pop(WEBHOOK_ID)) is not None:
         async_unregister(hub, webhook_id)

@@ -165,6 +165,7 @@ COMMUNITY_METER = DeviceKind(
 )
 ELEVATOR = DeviceKind("elevator", "Simulated elevator monitor", _names("电梯", "Elevator"))
 COUNTER = DeviceKind("counter", "Simulated people counter", _names("人流计数", "People counter"))
+FACE_TERMINAL_NAMES: Final = _names("人脸门禁", "Face terminal")
 
 
 class ReadingKind(StrEnum):

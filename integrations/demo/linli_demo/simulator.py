@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -29,6 +29,7 @@ from linli.registry import AreaEntry
 from linli_demo.camera import LiftEbikeSensor, async_push
 from linli_demo.community import (
     ELEVATOR,
+    FACE_TERMINAL_NAMES,
     READINGS,
     ReadingKind,
     household_name,
@@ -47,6 +48,16 @@ from linli_demo.devices import (
     plan_devices,
     topic,
 )
+from linli_demo.gate import AnprGate, Outcome, camera_serial
+from linli_demo.identity import (
+    capture,
+    card_number,
+    face_vector,
+    household_plates,
+    stranger,
+    visitor_plate,
+)
+from linli_demo.terminal import Answer, FaceTerminal, IsapiTerminal, SubEvent
 from linli_demo.wire import DeviceLink
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,6 +68,31 @@ CONNECT_TIMEOUT: Final = 15.0
 
 
 @dataclass(frozen=True, slots=True)
+class TerminalSpec:
+    """A face terminal the hub's ``face_access`` expects: ``mqtt`` or ``hikvision``."""
+
+    id: str
+    kind: str
+    door_id: str
+    door_name: str
+    area_id: str
+    webhook_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateSpec:
+    """A barrier gate the hub's ``plate_gate`` expects: ``http`` or ``mqtt``."""
+
+    id: str
+    name: str
+    kind: str
+    area_id: str
+    direction: str
+    device_id: str
+    webhook_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Size:
     """A generated community: buildings × units × floors × rooms per floor."""
 
@@ -64,6 +100,10 @@ class Size:
     units: int
     floors: int
     rooms: int
+
+
+def _adult(age: int | None) -> bool:
+    return age is None or age >= 18
 
 
 class Simulator:
@@ -97,6 +137,17 @@ class Simulator:
         self._unsubscribe: list[CancelCallback] = []
         self._pushes: set[asyncio.Future[int]] = set()
         self._run_id = secrets.token_hex(3)
+        self.terminals: dict[str, FaceTerminal] = {}
+        """MQTT face terminals, by terminal id."""
+        self.isapi_terminals: dict[str, IsapiTerminal] = {}
+        """Hikvision-style terminals (webhook pushes), by terminal id."""
+        self.gates: dict[str, AnprGate] = {}
+        """Barrier gates with plate cameras, by ``plate_gate``'s gate id (an MQTT gate's
+        topics use its device id)."""
+        self.terminal_specs: dict[str, TerminalSpec] = {}
+        self.enrolment: asyncio.Task[Any] | None = None
+        """Cards, consents, faces and cars being registered at the hub (after setup)."""
+        self._access_rng = random.Random(seed + 1)
         self.steps = 0
         """How many times the readings have moved since setup."""
         self.published = 0
@@ -230,6 +281,165 @@ class Simulator:
                 )
         return list(self.cameras.values())
 
+    # ------------------------------------------------------------------ doors and gates
+    def add_access_devices(
+        self, terminals: Iterable[TerminalSpec], gates: Iterable[GateSpec], base_url: str
+    ) -> None:
+        """Install the terminals and gates the hub is configured for (``base_url``: where
+        their webhooks are, ``http://host:port``)."""
+        clock = self._hub.clock.utcnow
+        language = self._hub.config.language
+        for number, spec in enumerate(terminals, 1):
+            self.terminal_specs[spec.id] = spec
+            if spec.kind == "hikvision":
+                self.isapi_terminals[spec.id] = IsapiTerminal(
+                    spec.id,
+                    spec.area_id,
+                    f"192.168.10.{number + 10}",
+                    url=None
+                    if spec.webhook_id is None
+                    else f"{base_url}/api/webhook/{spec.webhook_id}",
+                    serial=int(clock().timestamp()) % 1_000_000_000,
+                )
+            else:
+                self.terminals[spec.id] = FaceTerminal(
+                    spec.id,
+                    spec.area_id,
+                    f"{spec.door_name} {localized(FACE_TERMINAL_NAMES, language)}",
+                    prefix=self.prefix,
+                    run_id=self._run_id,
+                    clock=clock,
+                )
+        for number, gate in enumerate(gates, 1):
+            self.gates[gate.id] = AnprGate(
+                gate.device_id,
+                gate.area_id,
+                gate.name,
+                f"192.168.20.{number + 10}",
+                camera_serial(gate.id),
+                url=None
+                if gate.webhook_id is None
+                else f"{base_url}/api/webhook/{gate.webhook_id}",
+                protocol=gate.kind,
+                direction="out" if gate.direction == "out" else "in",
+                prefix=self.prefix,
+                run_id=self._run_id,
+                clock=clock,
+            )
+
+    def face_of(self, person_id: str) -> list[float]:
+        """The synthetic face of a resident (the same every run for the same seed)."""
+        return face_vector(person_id, self._seed)
+
+    def card_of(self, person_id: str) -> str:
+        """The access card number of a resident."""
+        return card_number(person_id, self._seed)
+
+    def plates_of(self, household_id: str) -> list[tuple[str, int]]:
+        """The cars of a household: ``(plate, colorType)``."""
+        return household_plates(household_id, self._seed)
+
+    def resident_of(self, room_id: str) -> tuple[str, str] | None:
+        """``(person_id, household_id)`` of someone living in ``room_id`` (an adult when there
+        is one), or None when nobody lives there."""
+        people = self._hub.registries.people
+        year = self._hub.clock.utcnow().year
+        for household in people.households.values():
+            if room_id in household.room_ids:
+                members = [
+                    p for p in people.members(household.id) if _adult(p.age_in(year))
+                ] or people.members(household.id)
+                if members:
+                    return members[0].id, household.id
+        return None
+
+    def household_of(self, person_id: str) -> str | None:
+        """The household ``person_id`` lives in."""
+        person = self._hub.registries.people.async_get_person(person_id)
+        return None if person is None else person.household_id
+
+    def visitor_plate(self) -> tuple[str, int]:
+        """A visiting car's plate (random)."""
+        return visitor_plate(self._access_rng)
+
+    def terminal_for(self, area_id: str) -> str | None:
+        """The terminal at the door nearest above ``area_id`` (a room's unit entrance)."""
+        areas = self._hub.registries.areas
+        chain = (
+            [area_id, *(a.id for a in reversed(areas.ancestors(area_id)))]
+            if area_id in areas
+            else [area_id]
+        )
+        for place in chain:
+            for spec in self.terminal_specs.values():
+                if spec.area_id == place:
+                    return spec.id
+        return None
+
+    async def async_face(self, terminal_id: str, person_id: str | None) -> Answer:
+        """Someone looks into ``terminal_id``'s camera: ``person_id``'s face, or a stranger's."""
+        rng = self._access_rng
+        now = self._hub.clock.utcnow()
+        if terminal_id in self.isapi_terminals:
+            isapi = self.isapi_terminals[terminal_id]
+            event = isapi.face(person_id, now)
+            status = await self._isapi_push(isapi, event)
+            passed = event["AccessControllerEvent"]["subEventType"] == 75
+            return Answer.OPEN if passed and status == 200 else Answer.DENY
+        terminal = self.terminals[terminal_id]
+        face = stranger(rng) if person_id is None else capture(self.face_of(person_id), rng)
+        terminal.relock()
+        return await terminal.async_access(terminal.face_event(face, now))
+
+    async def async_card(self, terminal_id: str, person_id: str) -> Answer:
+        """``person_id`` swipes their card at ``terminal_id``."""
+        now = self._hub.clock.utcnow()
+        card = self.card_of(person_id)
+        if terminal_id in self.isapi_terminals:
+            isapi = self.isapi_terminals[terminal_id]
+            status = await self._isapi_push(isapi, isapi.card(person_id, card, now), picture=False)
+            return Answer.OPEN if status == 200 else Answer.DENY
+        terminal = self.terminals[terminal_id]
+        terminal.relock()
+        return await terminal.async_access(terminal.card_event(card, now))
+
+    async def async_anomaly(self, terminal_id: str, kind: str) -> bool:
+        """The door's sensor sees ``tailgating`` or ``reverse_passing``."""
+        now = self._hub.clock.utcnow()
+        if terminal_id in self.isapi_terminals:
+            isapi = self.isapi_terminals[terminal_id]
+            sub = SubEvent.TAILGATING if kind == "tailgating" else SubEvent.REVERSE_PASSING
+            return await self._isapi_push(isapi, isapi.event(sub, now)) == 200
+        return self.terminals[terminal_id].report(kind, now)
+
+    async def _isapi_push(
+        self, terminal: IsapiTerminal, event: dict[str, Any], picture: bool = True
+    ) -> int:
+        try:
+            return await terminal.async_push(self._http(), event, picture)
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            _LOGGER.info("Terminal %s could not push: %s", terminal.terminal_id, err)
+            return 0
+
+    async def async_plate(self, gate_id: str, plate: str, color: int) -> Outcome:
+        """A car with ``plate`` drives up to ``gate_id``."""
+        gate = self.gates[gate_id]
+        gate.lower_barrier()
+        if gate.protocol == "mqtt":
+            return gate.send_plate(plate, color)
+        return await gate.async_push(self._http(), plate, color)
+
+    async def _poll(self, gate: AnprGate) -> int:
+        """A gate camera's heartbeat (and the re-push of what it kept)."""
+        opened = await gate.async_heartbeat(self._http())
+        return int(bool(opened))
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # Devices post now and then: a connection per push, none left open.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        return self._session
+
     # ------------------------------------------------------------------ the wire
     async def async_connect(self, host: str, port: int) -> None:
         """Connect every device to the broker (its own client) and publish its first state."""
@@ -242,6 +452,11 @@ class Simulator:
                 will_topic=device.availability_topic(self.prefix),
                 hello=partial(self._hello, device),
             )
+        for terminal in self.terminals.values():
+            links[f"face_terminal/{terminal.terminal_id}"] = terminal.make_link(host, port)
+        for gate in self.gates.values():
+            if gate.protocol == "mqtt":
+                links[f"anpr_gate/{gate.gate_id}"] = gate.make_link(host, port)
         self.links = links
         results = await asyncio.gather(
             *(link.async_connect(CONNECT_TIMEOUT) for link in links.values()),
@@ -311,12 +526,9 @@ class Simulator:
         """The lift's e-bike camera POSTs what it sees to the hub's webhook."""
         if self.camera_url is None:
             return 0
-        if self._session is None:
-            # A camera posts now and then: a connection per push, none left open.
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
         body = camera_push(lift, self._hub.clock.utcnow(), confidence)
         try:
-            return await async_push(self._session, self.camera_url, self.camera_secret, body)
+            return await async_push(self._http(), self.camera_url, self.camera_secret, body)
         except (aiohttp.ClientError, OSError, TimeoutError) as err:
             # A camera that cannot reach the hub tries again with its next detection.
             _LOGGER.info("Camera of lift %s could not push: %s", lift.device_id, err)
@@ -325,9 +537,11 @@ class Simulator:
     async def async_disconnect(self) -> None:
         """Devices switch off: each says ``offline`` and disconnects cleanly."""
         for key, link in self.links.items():
-            device = self.devices[key]
-            if device.online:
-                link.publish(device.availability_topic(self.prefix), OFFLINE, qos=1, retain=True)
+            device = self.devices.get(key)
+            if device is None or device.online:
+                kind, device_id = key.split("/", 1)
+                will = topic(self.prefix, kind, device_id, Channel.AVAILABILITY)
+                link.publish(will, OFFLINE, qos=1, retain=True)
             link.disconnect()
         self.links = {}
         if self._pushes:  # let the cameras finish what they are posting
@@ -367,6 +581,13 @@ class Simulator:
             self.publish_state(device, now)
         for lift in changed:
             self.lift_ebike(lift, lift.ebike, now)
+        # Doors and barriers close behind whoever went through since the last step.
+        for terminal in self.terminals.values():
+            terminal.relock()
+        for gate in self.gates.values():
+            gate.lower_barrier()
+            if gate.protocol == "http":
+                self._background(self._poll(gate), f"demo gate {gate.gate_id}")
         return self.published - before
 
     def lift_ebike(self, lift: SimDevice, seen: bool, now: datetime | None = None) -> None:
@@ -375,7 +596,11 @@ class Simulator:
         lift.ebike = seen
         event = "ebike_entered" if seen else "ebike_left"
         self.publish(lift, Channel.EVENT, lift.event_payload(event, now, floor=lift.floor))
-        task = self._hub.async_create_task(self.async_camera(lift), f"demo camera {lift.device_id}")
+        self._background(self.async_camera(lift), f"demo camera {lift.device_id}")
+
+    def _background(self, push: Coroutine[Any, Any, int], name: str) -> None:
+        """A device posting on its own (the demo lets it finish before it stops)."""
+        task = self._hub.async_create_task(push, name)
         self._pushes.add(task)
         task.add_done_callback(self._pushes.discard)
 
@@ -417,6 +642,16 @@ class Simulator:
             f"Step {self.steps}: {len(meters)} flats draw {total:.1f} kW; "
             f"{busy} of {len(lifts)} lifts in use; {self.published} messages sent"
         )
+        if self.terminals or self.isapi_terminals:
+            opened = sum(t.opened for t in self.terminals.values()) + sum(
+                t.opened for t in self.isapi_terminals.values()
+            )
+            text += f"; doors opened {opened} times"
+        if self.gates:
+            kept = sum(len(g.buffer) for g in self.gates.values())
+            text += f"; barriers raised {sum(g.opened for g in self.gates.values())} times"
+            if kept:
+                text += f" ({kept} plate records waiting for the hub)"
         ebikes = [d.name for d in lifts if d.ebike]
         if ebikes:
             text += "; e-bike in the lift at " + ", ".join(ebikes)

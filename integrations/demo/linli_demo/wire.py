@@ -39,11 +39,15 @@ class DeviceLink:
         offline_payload: str = "offline",
         keepalive: int = 60,
         hello: Callable[[], tuple[str, bytes]] | None = None,
+        subscribe: tuple[str, ...] = (),
+        on_message: Callable[[str, bytes], None] | None = None,
     ) -> None:
         """Prepare the connection; :meth:`async_connect` opens it.
 
         ``hello`` gives a message sent on every (re)connect before ``online``: the device's
-        state with what it is and where (so the hub meets it with its facts).
+        state with what it is and where (so the hub meets it with its facts). The device
+        subscribes to the ``subscribe`` topics (its command topic) on every (re)connect and
+        hands each message to ``on_message(topic, payload)`` on the event loop.
         """
         self.client_id = client_id
         self.host = host
@@ -51,6 +55,8 @@ class DeviceLink:
         self._will_topic = will_topic
         self._online = online_payload
         self._hello = hello
+        self._subscriptions = subscribe
+        self._on_message_cb = on_message
         self._keepalive = keepalive
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -60,6 +66,8 @@ class DeviceLink:
         self._attempt = 0
         self._closing = False
         self.connected = asyncio.Event()
+        self.subscribed = asyncio.Event()
+        """Set once the broker granted this connection's subscriptions."""
         self.published = 0
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -73,6 +81,8 @@ class DeviceLink:
         client.on_socket_close = self._on_socket_close
         client.on_socket_register_write = self._on_register_write
         client.on_socket_unregister_write = self._on_unregister_write
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         if will_topic is not None:
             client.will_set(will_topic, offline_payload, qos=1, retain=True)
         self._client = client
@@ -91,6 +101,9 @@ class DeviceLink:
         finally:
             self._connecting = None
         await asyncio.wait_for(self.connected.wait(), wait)
+        if self._subscriptions:
+            # A command sent right after connecting must not go past a device not yet listening.
+            await asyncio.wait_for(self.subscribed.wait(), wait)
 
     def publish(self, topic: str, payload: str | bytes, qos: int = 0, retain: bool = False) -> bool:
         """Queue one message; False when the device is not connected (it is dropped, as a
@@ -127,6 +140,7 @@ class DeviceLink:
     def _close_socket(self) -> None:
         sock = self._client.socket()
         self.connected.clear()
+        self.subscribed.clear()
         if sock is None:
             return
         if self._loop is not None:
@@ -205,6 +219,9 @@ class DeviceLink:
             _LOGGER.warning("Device %s: the broker refused it: %s", self.client_id, reason)
             return
         self._attempt = 0
+        self.subscribed.clear()
+        if self._subscriptions:
+            client.subscribe([(topic, 1) for topic in self._subscriptions])
         if self._hello is not None:
             hello_topic, hello_payload = self._hello()
             client.publish(hello_topic, hello_payload)
@@ -213,10 +230,20 @@ class DeviceLink:
             client.publish(self._will_topic, self._online, qos=1, retain=True)
         self.connected.set()
 
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        self._on_loop(self.subscribed.set)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self._on_message_cb is not None:
+            self._on_loop(self._on_message_cb, message.topic, bytes(message.payload))
+
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if self._closing or self._loop is None:
             return
         delay = BACKOFF[min(self._attempt, len(BACKOFF) - 1)]
