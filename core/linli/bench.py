@@ -641,6 +641,9 @@ COMPONENT_FIGURES: dict[str, str] = {
     "mqtt_ingest_msg_per_s": "linli_mqtt.bench",
     "mqtt_ingest_lost": "linli_mqtt.bench",
     "mqtt_ingest_p99_ms": "linli_mqtt.bench",
+    # The capabilities' own figures (their distributions must be installed).
+    "plate_decision_p99_ms": "linli_plate_gate.bench",
+    "face_match_10k_ms": "linli_face_access.bench",
 }
 """Figures measured on a whole hub (server, database), by the module that measures them.
 

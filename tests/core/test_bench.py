@@ -106,6 +106,8 @@ def test_figures_are_listed_core_first_then_latency_then_components(capsys: Any)
         "mqtt_ingest_msg_per_s",
         "mqtt_ingest_lost",
         "mqtt_ingest_p99_ms",
+        "plate_decision_p99_ms",
+        "face_match_10k_ms",
     ]
     assert bench._figure_names() == [
         *bench.BENCHMARKS,

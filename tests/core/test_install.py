@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config_example"
 DEMO = REPO / "integrations" / "demo"
 MQTT = REPO / "integrations" / "mqtt"
+CAPABILITIES = (REPO / "integrations" / "face_access", REPO / "integrations" / "plate_gate")
+"""What config_example configures besides the demo (its doors and gates)."""
 
 PIP_TIMEOUT = 120.0
 PIP_SETTINGS = {"PIP_RETRIES": "1", "PIP_DEFAULT_TIMEOUT": "15", "PIP_TIMEOUT": "15"}
@@ -112,9 +114,9 @@ def _pip(python: Path, *args: str | Path) -> None:
     pytest.fail(f"pip {' '.join(command[3:])} failed ({result.returncode}):\n{output}")
 
 
-def _copy_sources(target: Path) -> tuple[Path, Path, Path]:
-    """Copy the core's, the mqtt integration's and the demo's sources (the demo's devices
-    speak MQTT), so building them leaves the checkout alone."""
+def _copy_sources(target: Path) -> tuple[Path, Path, Path, list[Path]]:
+    """Copy the core's, the mqtt integration's, the demo's and the capabilities' sources (the
+    demo's devices speak MQTT to them), so building them leaves the checkout alone."""
     core = target / "linli"
     core.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
@@ -125,19 +127,26 @@ def _copy_sources(target: Path) -> tuple[Path, Path, Path]:
     shutil.copytree(MQTT, mqtt, ignore=_BUILD_LEFTOVERS)
     demo = target / "linli-demo"
     shutil.copytree(DEMO, demo, ignore=_BUILD_LEFTOVERS)
-    return core, mqtt, demo
+    capabilities = []
+    for source in CAPABILITIES:
+        copy = target / source.name
+        shutil.copytree(source, copy, ignore=_BUILD_LEFTOVERS)
+        capabilities.append(copy)
+    return core, mqtt, demo, capabilities
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    """A fresh virtual environment with the core and the demo installed from their sources."""
+    """A fresh virtual environment with the core, the demo and the integrations it uses,
+    installed from their sources."""
     root = tmp_path_factory.mktemp("install")
-    core, mqtt, demo = _copy_sources(root)
+    core, mqtt, demo, capabilities = _copy_sources(root)
     env_dir = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=120)
     python = env_dir / "bin" / "python"
     _pip(python, "install", "--quiet", core)
     _pip(python, "install", "--quiet", mqtt)
+    _pip(python, "install", "--quiet", *capabilities)
     _pip(python, "install", "--quiet", demo)
     return Venv(env_dir, demo)
 
