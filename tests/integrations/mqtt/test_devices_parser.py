@@ -226,6 +226,31 @@ def test_kind_names_and_channels_are_checked() -> None:
         compile_kind(DeviceKind("gate", schemas={"state": {"type": "no-such-type"}}))
 
 
+def test_a_registered_kind_compiles_each_channel_on_first_use() -> None:
+    from fastjsonschema import JsonSchemaValueException
+
+    from linli_mqtt.devices.validation import LazyValidators
+
+    gate = DeviceKind(
+        "gate",
+        schemas={
+            "event": {"type": "object", "required": ["plate"]},
+            "state": {"type": "no-such-type"},
+        },
+    )
+    validators = LazyValidators(gate)
+    assert sorted(validators) == ["event", "state"]
+    assert len(validators) == 2
+    event = validators["event"]
+    assert event is validators["event"]  # compiled once
+    assert event({"v": 1, "plate": "湘A12345"})["plate"] == "湘A12345"
+    with pytest.raises(JsonSchemaValueException):
+        event({"v": 1})
+    with pytest.raises(ValueError, match="invalid JSON schema"):
+        validators["state"]
+    assert validators.get("command") is None
+
+
 def test_counters_and_log_limiter() -> None:
     counters = DeviceCounters()
     counters.reject("invalid_json")

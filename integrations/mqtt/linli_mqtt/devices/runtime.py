@@ -27,10 +27,10 @@ from linli_mqtt.devices.model import (
 )
 from linli_mqtt.devices.parser import IGNORED, DeviceTopicParser
 from linli_mqtt.devices.validation import (
+    LazyValidators,
     SchemaError,
     Validator,
     compile_channel_schema,
-    compile_kind,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class DeviceTopics:
         self.hub = hub
         self.counters = DeviceCounters()
         self._kinds: dict[str, _KindEntry] = {}
-        self._validators: dict[str, dict[str, Validator]] = {}
+        self._validators: dict[str, Mapping[str, Validator]] = {}
         self._envelope_only: Validator | None = None
         self.parser = DeviceTopicParser("linli", 65536, self._validators)
         self._limiter = LogLimiter()
@@ -98,7 +98,7 @@ class DeviceTopics:
         """Add a kind; the returned callable removes it (and its devices' entities)."""
         if kind.kind in self._kinds:
             raise ValueError(f"device kind {kind.kind!r} is already registered")
-        validators = compile_kind(kind)
+        validators = LazyValidators(kind)
         is_coroutine = kind.on_message is not None and asyncio.iscoroutinefunction(kind.on_message)
         entry = _KindEntry(kind, is_coroutine)
         self._kinds[kind.kind] = entry

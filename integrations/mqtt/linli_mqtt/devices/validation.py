@@ -1,8 +1,13 @@
-"""JSON schemas of the device topics, compiled once with fastjsonschema (no I/O after import)."""
+"""JSON schemas of the device topics, compiled once with fastjsonschema (no I/O after import).
+
+Compiling a schema generates and executes Python code (a few milliseconds each), so the
+hub compiles a kind's schemas when the first message of a channel needs them
+(:class:`LazyValidators`), not while it starts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -66,3 +71,35 @@ def compile_kind(kind: DeviceKind) -> dict[str, Validator]:
         for channel, schema in kind.schemas.items()
         if channel in SCHEMA_CHANNELS
     }
+
+
+class LazyValidators(Mapping[str, Validator]):
+    """A kind's validators by channel, each compiled on first use.
+
+    The schemas were checked to be plain JSON when the kind was made; a schema fastjsonschema
+    refuses raises ``ValueError`` on first use (kinds' own tests compile them eagerly with
+    :func:`compile_kind`).
+    """
+
+    __slots__ = ("_compiled", "_schemas")
+
+    def __init__(self, kind: DeviceKind) -> None:
+        """Remember ``kind``'s schemas for the channels the topics accept."""
+        self._schemas = {
+            channel: schema
+            for channel, schema in kind.schemas.items()
+            if channel in SCHEMA_CHANNELS
+        }
+        self._compiled: dict[str, Validator] = {}
+
+    def __getitem__(self, channel: str) -> Validator:
+        validator = self._compiled.get(channel)
+        if validator is None:
+            validator = self._compiled[channel] = compile_channel_schema(self._schemas[channel])
+        return validator
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schemas)
+
+    def __len__(self) -> int:
+        return len(self._schemas)
