@@ -1,26 +1,33 @@
-"""The shipped ``linli/tailgating_alert.yaml`` and ``linli/group_rental_review.yaml``, driven
-through the face_access integration: a Hikvision terminal pushing over HTTP and an MQTT face
-terminal on the shared broker (synthetic templates, generated JPEG-shaped bytes)."""
+"""The shipped ``linli/tailgating_alert.yaml`` and ``linli/group_rental_review.yaml`` end to end,
+with the simulator's face terminals.
+
+The terminals are ``linli_demo.terminal``'s: an ``IsapiTerminal`` pushing Hikvision ISAPI
+events over real HTTP to the hub's webhook, and a ``FaceTerminal`` on its own MQTT connection
+to the shared broker, asking the hub about each card swiped with the face its camera saw. The
+faces and the card are ``linli_demo.identity``'s synthetic ones; the hub runs mqtt and
+face_access.
+"""
 
 from __future__ import annotations
 
-import json
+import random
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import numpy as np
 import pytest
 
 import linli_face_access
 import linli_mqtt
 from linli.components.http import get_http
-from linli_mqtt.testing import async_wait_until, mqtt_broker, mqtt_peer
+from linli_demo.identity import capture, card_number, face_vector
+from linli_demo.terminal import Answer, FaceTerminal, IsapiTerminal, SubEvent
+from linli_mqtt.testing import async_clear_retained, async_wait_until, mqtt_broker
 
-__all__ = ["mqtt_broker", "mqtt_peer"]
+__all__ = ["mqtt_broker"]
 
 WEBHOOK_ID = "scenario-hik-4d1e8f0a7b2c"
-CARD = "C0FFEE42"
 
 AUTOMATIONS = """\
 - id: tailgating
@@ -57,48 +64,9 @@ face_access:
 """
 
 
-def _jpeg(seed: int) -> bytes:
-    filler = np.random.default_rng(seed).integers(1, 254, 200, dtype=np.uint8).tobytes()
-    return (
-        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-        + filler
-        + b"\xff\xd9"
-    )
-
-
-def _face(seed: int) -> str:
-    import base64
-
-    vector = np.random.default_rng(seed).standard_normal(128).astype("<f4")
-    return base64.b64encode(vector.tobytes()).decode()
-
-
-def _multipart(event: dict[str, Any], picture: bytes | None) -> tuple[bytes, str]:
-    boundary = "MIME_boundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="AccessControllerEvent"\r\n'
-            "Content-Type: application/json\r\n\r\n"
-        ).encode()
-        + json.dumps(event).encode()
-        + b"\r\n"
-    )
-    if picture is not None:
-        body += (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="Picture"; '
-                'filename="Picture.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-            ).encode()
-            + picture
-            + b"\r\n"
-        )
-    body += f"--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 @pytest.fixture
-async def face_community(community: Any, mqtt_broker: tuple[str, int]) -> Any:
-    """The scenario community with face_access (and mqtt on the shared broker) configured."""
+async def face_community(community: Any, mqtt_broker: tuple[str, int]) -> AsyncIterator[Any]:
+    """The scenario community with face_access (and mqtt on the shared broker) running."""
     prefix = f"linli_test/{uuid.uuid4().hex}"
     config = community.config_dir / "configuration.yaml"
     config.write_text(
@@ -108,28 +76,43 @@ async def face_community(community: Any, mqtt_broker: tuple[str, int]) -> Any:
     community.prefix = prefix
     community.write_automations(AUTOMATIONS)
     await community.start()
-    return community
+    yield community
+    await async_clear_retained(*mqtt_broker, f"{prefix}/#")
+
+
+def _hikvision(community: Any) -> IsapiTerminal:
+    """The door's Hikvision terminal, pushing to its webhook on the hub."""
+    port = get_http(community.hub).port
+    return IsapiTerminal(
+        "hik-b1-02", "b1", "192.0.2.10", url=f"http://127.0.0.1:{port}/api/webhook/{WEBHOOK_ID}"
+    )
+
+
+@pytest.fixture
+async def terminal(
+    face_community: Any, mqtt_broker: tuple[str, int]
+) -> AsyncIterator[FaceTerminal]:
+    """The door's MQTT face terminal, connected to the broker as itself."""
+    device = FaceTerminal(
+        "t-b1-01",
+        "b1",
+        "1号楼大门",
+        prefix=f"{face_community.prefix}/linli",
+        clock=face_community.clock.utcnow,
+    )
+    link = device.make_link(*mqtt_broker)
+    await link.async_connect()
+    yield device
+    link.disconnect()
 
 
 async def test_tailgating_raises_an_alert_with_the_snapshot(face_community: Any) -> None:
     hub = face_community.hub
-    event = {
-        "ipAddress": "192.0.2.10",
-        "dateTime": "2026-03-01T16:00:00+08:00",
-        "eventType": "AccessControllerEvent",
-        "AccessControllerEvent": {
-            "majorEventType": 5,
-            "subEventType": 0x85,
-            "serialNo": 901,
-            "currentVerifyMode": "cardOrFace",
-        },
-    }
-    body, content_type = _multipart(event, _jpeg(1))
-    url = f"http://127.0.0.1:{get_http(hub).port}/api/webhook/{WEBHOOK_ID}"
+    hik = _hikvision(face_community)
+    event = hik.event(SubEvent.TAILGATING, face_community.now())
     async with aiohttp.ClientSession() as session:
         for _ in range(2):  # the terminal re-sends the same record: one alert, one occurrence
-            async with session.post(url, data=body, headers={"Content-Type": content_type}) as r:
-                assert r.status == 200, await r.text()
+            assert await hik.async_push(session, event) == 200
     await hub.async_block_till_done()
     (alert,) = face_community.alerts()
     assert alert.kind == "tailgating"
@@ -144,23 +127,18 @@ async def test_tailgating_raises_an_alert_with_the_snapshot(face_community: Any)
 
 
 async def test_reverse_passing_without_snapshot_points_at_the_door(face_community: Any) -> None:
-    hub = face_community.hub
-    event = {
-        "eventType": "AccessControllerEvent",
-        "dateTime": "2026-03-01T16:00:00+08:00",
-        "AccessControllerEvent": {"majorEventType": 5, "subEventType": 0x86, "serialNo": 7},
-    }
-    url = f"http://127.0.0.1:{get_http(hub).port}/api/webhook/{WEBHOOK_ID}"
-    async with aiohttp.ClientSession() as session, session.post(url, json=event) as response:
-        assert response.status == 200
-    await hub.async_block_till_done()
+    hik = _hikvision(face_community)
+    event = hik.event(SubEvent.REVERSE_PASSING, face_community.now())
+    async with aiohttp.ClientSession() as session:
+        assert await hik.async_push(session, event, picture=False) == 200
+    await face_community.hub.async_block_till_done()
     (alert,) = face_community.alerts()
     assert alert.kind == "reverse_passing"
     assert [e.kind for e in alert.evidence] == ["state"]
 
 
 async def test_a_card_used_by_many_faces_is_flagged_for_review_once_a_day(
-    face_community: Any, mqtt_peer: Any
+    face_community: Any, terminal: FaceTerminal
 ) -> None:
     from linli_face_access import get_face_access
 
@@ -169,36 +147,29 @@ async def test_a_card_used_by_many_faces_is_flagged_for_review_once_a_day(
     household = people.async_create_household("1-1-1201", ["b1-u1-1201"])
     owner = people.async_create_person("Zhang Wei", household_id=household.id)
     people.async_create_person("Zhang Min", household_id=household.id)
-    await get_face_access(hub).async_issue("card", person_id=owner.id, card_no=CARD)
-    peer = await mqtt_peer()
-    topic = f"{face_community.prefix}/linli/face_terminal/t-b1-01/event"
+    card = card_number(owner.id)
+    await get_face_access(hub).async_issue("card", person_id=owner.id, card_no=card)
     used: list[Any] = []
     hub.bus.async_listen("face_access_credential_used", used.append)
+    rng = random.Random(7)
 
-    async def swipe(face_seed: int) -> None:
-        message = {
-            "v": 1,
-            "id": uuid.uuid4().hex,
-            "type": "access",
-            "method": "card",
-            "result": "granted",
-            "card_no": CARD,
-            "template": _face(face_seed),
-        }
-        await peer.async_publish(topic, json.dumps(message))
+    async def swipe(tenant: int) -> None:
+        """The card at the door, held by a face nobody enrolled; the hub opens for the card."""
+        seen = capture(face_vector(f"tenant-{tenant}"), rng)
+        payload = terminal.card_event(card, face_community.clock.utcnow(), capture=seen)
+        assert await terminal.async_access(payload) is Answer.OPEN
+        terminal.relock()
+        await async_wait_until(lambda: len(used) == tenant, 5, f"use {tenant}")
+        await hub.async_block_till_done()
 
-    for seed in (1, 2, 3):  # three different faces: not more than the limit
-        await swipe(seed)
-    await async_wait_until(lambda: len(used) == 3, 5, "three uses")
-    await hub.async_block_till_done()
+    for tenant in (1, 2, 3):  # three different faces: not more than the limit
+        await swipe(tenant)
     assert face_community.alerts() == []
     assert used[-1].data["distinct_people_today"] == 3
     assert used[-1].data["household_members"] == 2
 
     await swipe(4)  # a fourth different face the same day
     await swipe(5)
-    await async_wait_until(lambda: len(used) == 5, 5, "five uses")
-    await hub.async_block_till_done()
     (alert,) = face_community.alerts()
     assert alert.kind == "group_rental_review"
     assert alert.severity.value == "info"
@@ -206,7 +177,10 @@ async def test_a_card_used_by_many_faces_is_flagged_for_review_once_a_day(
     assert alert.dedup_key == f"group_rental:{used[0].data['credential_id']}:2026-03-01"
     assert alert.occurrences == 2
     assert "nothing has been blocked" in (alert.message or "")
-    # A flag, never a sanction: the card still opens the door.
-    card = await get_face_access(hub).store.async_find_card(CARD)
-    assert card is not None
-    assert card.revoked_ts is None
+    # A flag, never a sanction: the card is not revoked and still opens the door.
+    stored = await get_face_access(hub).store.async_find_card(card)
+    assert stored is not None
+    assert stored.revoked_ts is None
+    await swipe(6)
+    assert [a.id for a in face_community.alerts()] == [alert.id]
+    assert terminal.opened == 6

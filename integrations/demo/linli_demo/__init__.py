@@ -31,7 +31,7 @@ from linli import (
 from linli.components.http import get_http
 from linli.components.webhook import async_register, async_unregister
 from linli.entity import async_add_entities, async_remove_entity
-from linli_demo.access import async_enrol, gate_specs, terminal_specs
+from linli_demo.access import async_enrol, device_specs
 from linli_demo.camera import SIGNATURE_HEADER, make_handler
 from linli_demo.scenario import BUILTIN_FILE, Scenario, async_run, load_scenarios
 from linli_demo.simulator import DOMAIN, Simulator, Size
@@ -142,7 +142,7 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         hub.data[WEBHOOK_ID] = webhook_id
         simulator.camera_url = f"http://127.0.0.1:{get_http(hub).port}/api/webhook/{webhook_id}"
 
-    terminals, gates = terminal_specs(hub), gate_specs(hub)
+    terminals, gates = device_specs(hub)
     if not terminals:
         _LOGGER.info("Demo: no face_access doors on this hub; no face terminals simulated")
     if not gates:

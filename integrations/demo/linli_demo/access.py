@@ -14,6 +14,7 @@ consent or a face are left as they are, so restarting adds nothing twice.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,37 +33,36 @@ NOTICE_VERSION: Final = "demo-2026-1"
 ADULT_AGE: Final = 18
 
 
-def face_access_of(hub: Hub) -> Any | None:
-    """The hub's face access, or None when ``face_access`` is not installed or not set up."""
+def _set_up(hub: Hub, module: str, getter: str, missing: type[Exception]) -> Any | None:
+    """``module.getter(hub)``, or None when the integration is not installed or not set up."""
     try:
-        import linli_face_access
+        integration = importlib.import_module(module)
     except ImportError:
         return None
     try:
-        return linli_face_access.get_face_access(hub)
-    except LinliError:
+        return getattr(integration, getter)(hub)
+    except missing:
         return None
+
+
+def face_access_of(hub: Hub) -> Any | None:
+    """The hub's face access, or None when ``face_access`` is not installed or not set up."""
+    return _set_up(hub, "linli_face_access", "get_face_access", LinliError)
 
 
 def plate_gates_of(hub: Hub) -> Any | None:
     """The hub's gate manager, or None when ``plate_gate`` is not installed or not set up."""
-    try:
-        import linli_plate_gate
-    except ImportError:
-        return None
-    try:
-        return linli_plate_gate.get_manager(hub)
-    except KeyError:
-        return None
+    return _set_up(hub, "linli_plate_gate", "get_manager", KeyError)
 
 
-def terminal_specs(hub: Hub) -> list[TerminalSpec]:
-    """Every terminal at ``face_access``'s doors (none without the integration)."""
-    face = face_access_of(hub)
-    if face is None:
-        return []
+def device_specs(hub: Hub) -> tuple[list[TerminalSpec], list[GateSpec]]:
+    """The terminals at ``face_access``'s doors and the gates of ``plate_gate`` (none without
+    the integration)."""
+    face, manager = face_access_of(hub), plate_gates_of(hub)
+    doors = () if face is None else face.doors.values()
+    lanes = () if manager is None else manager.gates.values()
     root = hub.registries.areas.root_id
-    return [
+    terminals = [
         TerminalSpec(
             terminal.id,
             terminal.kind,
@@ -71,18 +71,10 @@ def terminal_specs(hub: Hub) -> list[TerminalSpec]:
             door.area_id or root,
             terminal.webhook_id,
         )
-        for door in face.doors.values()
+        for door in doors
         for terminal in door.terminals
     ]
-
-
-def gate_specs(hub: Hub) -> list[GateSpec]:
-    """Every gate of ``plate_gate`` (none without the integration)."""
-    manager = plate_gates_of(hub)
-    if manager is None:
-        return []
-    root = hub.registries.areas.root_id
-    return [
+    gates = [
         GateSpec(
             gate.id,
             gate.name,
@@ -92,8 +84,9 @@ def gate_specs(hub: Hub) -> list[GateSpec]:
             gate.device_id,
             gate.webhook_id,
         )
-        for gate in manager.gates.values()
+        for gate in lanes
     ]
+    return terminals, gates
 
 
 def agrees_to_face(person_id: str, seed: int, share: float) -> bool:

@@ -22,19 +22,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import aiohttp
 import orjson
 
 from linli_demo.identity import PlateColor
-from linli_demo.wire import DeviceLink
+from linli_demo.wire import DeviceLink, LinliDevice
 
 _LOGGER = logging.getLogger(__name__)
 
 KIND: Final = "anpr_gate"
-VERSION: Final = 1
-MANUFACTURER: Final = "Linli demo"
 PUSH_TIMEOUT: Final = aiohttp.ClientTimeout(total=3)
 MAX_BUFFER: Final = 1000
 """Records a camera keeps while the hub is away (the oldest go first when it is full)."""
@@ -67,9 +65,10 @@ def _utcnow() -> datetime:
 
 
 @dataclass(slots=True)
-class AnprGate:
+class AnprGate(LinliDevice):
     """One barrier lane with its plate camera."""
 
+    kind: ClassVar[str] = KIND
     gate_id: str
     area_id: str
     name: str
@@ -234,42 +233,14 @@ class AnprGate:
             self.publish_state()
 
     # ------------------------------------------------------------------ MQTT
-    def topic(self, channel: str) -> str:
-        """``<prefix>/anpr_gate/<id>/<channel>``."""
-        return f"{self.prefix}/{KIND}/{self.gate_id}/{channel}"
+    @property
+    def device_id(self) -> str:
+        """The gate's id."""
+        return self.gate_id
 
     def make_link(self, host: str, port: int) -> DeviceLink:
         """The gate's MQTT connection: barrier state, commands, and plates when ``mqtt``."""
-        self._introduced = False
-        self.link = DeviceLink(
-            f"linli-demo-{KIND}-{self.gate_id}-{self.run_id}",
-            host,
-            port,
-            will_topic=self.topic("availability"),
-            hello=self._hello,
-            subscribe=(self.topic("command"),),
-            on_message=self.on_command,
-        )
-        return self.link
-
-    def message(self, now: datetime, **fields: Any) -> dict[str, Any]:
-        """A state or event message; the first of a connection says where and what it is."""
-        self.sequence += 1
-        payload: dict[str, Any] = {
-            "v": VERSION,
-            "ts": now.isoformat(timespec="milliseconds"),
-            "id": f"{self.gate_id}-{self.run_id}-{self.sequence}",
-            **fields,
-        }
-        if not self._introduced:
-            payload["area_id"] = self.area_id
-            payload["device"] = {
-                "name": self.name,
-                "manufacturer": MANUFACTURER,
-                "model": self.model,
-            }
-            self._introduced = True
-        return payload
+        return self._link(host, port, hello=self._hello)
 
     def _hello(self) -> tuple[str, bytes]:
         self._introduced = False

@@ -20,19 +20,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import aiohttp
 import orjson
 
+from linli_demo.devices import VERSION
 from linli_demo.identity import cosine, decode_template, encode_template, tiny_jpeg
-from linli_demo.wire import DeviceLink
+from linli_demo.wire import DeviceLink, LinliDevice
 
 _LOGGER = logging.getLogger(__name__)
 
 KIND: Final = "face_terminal"
-VERSION: Final = 1
-MANUFACTURER: Final = "Linli demo"
 ANSWER_TIMEOUT: Final = 3.0
 """Seconds a terminal waits for the hub's answer before it shows "try again"."""
 MATCH_THRESHOLD: Final = 0.8
@@ -55,9 +54,10 @@ class Answer(StrEnum):
 
 
 @dataclass(slots=True)
-class FaceTerminal:
+class FaceTerminal(LinliDevice):
     """A face/card terminal on a door, over its own MQTT connection."""
 
+    kind: ClassVar[str] = KIND
     terminal_id: str
     area_id: str
     name: str
@@ -81,43 +81,16 @@ class FaceTerminal:
     _introduced: bool = False
     _pending: dict[str, asyncio.Future[Mapping[str, Any]]] = field(default_factory=dict)
 
-    def topic(self, channel: str) -> str:
-        """``<prefix>/face_terminal/<id>/<channel>``."""
-        return f"{self.prefix}/{KIND}/{self.terminal_id}/{channel}"
+    @property
+    def device_id(self) -> str:
+        """The terminal's id."""
+        return self.terminal_id
 
     def make_link(self, host: str, port: int) -> DeviceLink:
         """This terminal's MQTT connection (last will ``offline``, subscribed to commands)."""
-        self.link = DeviceLink(
-            f"linli-demo-{KIND}-{self.terminal_id}-{self.run_id}",
-            host,
-            port,
-            will_topic=self.topic("availability"),
-            subscribe=(self.topic("command"),),
-            on_message=self.on_command,
-        )
-        self._introduced = False
-        return self.link
+        return self._link(host, port)
 
     # ------------------------------------------------------------------ what it sends
-    def message(self, now: datetime, **fields: Any) -> dict[str, Any]:
-        """An event message; the first one of a connection says where and what it is."""
-        self.sequence += 1
-        payload: dict[str, Any] = {
-            "v": VERSION,
-            "ts": now.isoformat(timespec="milliseconds"),
-            "id": f"{self.terminal_id}-{self.run_id}-{self.sequence}",
-            **fields,
-        }
-        if not self._introduced:
-            payload["area_id"] = self.area_id
-            payload["device"] = {
-                "name": self.name,
-                "manufacturer": MANUFACTURER,
-                "model": self.model,
-            }
-            self._introduced = True
-        return payload
-
     def face_event(
         self, capture: Sequence[float], now: datetime, snapshot: bytes | None = None
     ) -> dict[str, Any]:
@@ -133,9 +106,20 @@ class FaceTerminal:
             fields["snapshot"] = base64.b64encode(snapshot).decode("ascii")
         return self.message(now, **fields)
 
-    def card_event(self, card_no: str, now: datetime) -> dict[str, Any]:
-        """A card swiped: the hub decides."""
-        return self.message(now, type="access", method="card", result="request", card_no=card_no)
+    def card_event(
+        self, card_no: str, now: datetime, capture: Sequence[float] | None = None
+    ) -> dict[str, Any]:
+        """A card swiped: the hub decides. ``capture``: the face the camera saw at the swipe,
+        sent as a template (the hub counts who uses the card)."""
+        fields: dict[str, Any] = {
+            "type": "access",
+            "method": "card",
+            "result": "request",
+            "card_no": card_no,
+        }
+        if capture is not None:
+            fields["template"] = encode_template(capture)
+        return self.message(now, **fields)
 
     def match(self, capture: Sequence[float]) -> tuple[str | None, float]:
         """The best enrolled template for ``capture`` and its score (None below threshold)."""

@@ -5,6 +5,9 @@ connects to the broker as itself (its own client id, its own last will on its av
 topic), as a real device would. paho runs from the loop's socket callbacks (``add_reader``/
 ``add_writer`` and a one-second timer for keepalive), like Home Assistant drives its client;
 only the TCP connect runs in an executor. A dropped connection is retried with backoff.
+
+:class:`LinliDevice` is what the access devices on Linli's device topics share: their topics,
+their connection and the envelope of their messages.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Final
+from datetime import datetime
+from typing import Any, ClassVar, Final, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+from linli_demo.devices import MANUFACTURER, VERSION, topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -271,3 +277,77 @@ class DeviceLink:
             self._client.reconnect()
         except OSError as err:
             self._on_disconnect(self._client, None, None, err, None)
+
+
+class _Device(Protocol):
+    """What :class:`LinliDevice` needs of the class it is mixed into."""
+
+    kind: ClassVar[str]
+    area_id: str
+    name: str
+    model: str
+    prefix: str
+    run_id: str
+    sequence: int
+    link: DeviceLink | None
+    _introduced: bool
+
+    @property
+    def device_id(self) -> str:
+        """The device's id in its topics."""
+
+    def topic(self, channel: str) -> str:
+        """A topic of the device."""
+
+    def on_command(self, topic: str, raw: bytes) -> None:
+        """Obey one message on the ``command`` topic."""
+
+
+class LinliDevice:
+    """A mixin of the slotted dataclasses of simulated devices on Linli's device topics: their
+    topics, their own connection and the envelope of their messages (see :class:`_Device`)."""
+
+    __slots__ = ()
+    link: DeviceLink | None
+    sequence: int
+    _introduced: bool
+
+    def topic(self: _Device, channel: str) -> str:
+        """``<prefix>/<kind>/<device_id>/<channel>``."""
+        return topic(self.prefix, self.kind, self.device_id, channel)
+
+    def _link(
+        self: _Device, host: str, port: int, hello: Callable[[], tuple[str, bytes]] | None = None
+    ) -> DeviceLink:
+        """The device's own connection: last will ``offline``, subscribed to its commands."""
+        self._introduced = False
+        link = DeviceLink(
+            f"linli-demo-{self.kind}-{self.device_id}-{self.run_id}",
+            host,
+            port,
+            will_topic=self.topic("availability"),
+            hello=hello,
+            subscribe=(self.topic("command"),),
+            on_message=self.on_command,
+        )
+        self.link = link
+        return link
+
+    def message(self: _Device, now: datetime, **fields: Any) -> dict[str, Any]:
+        """A message; the first one of a connection also says where and what the device is."""
+        self.sequence += 1
+        payload: dict[str, Any] = {
+            "v": VERSION,
+            "ts": now.isoformat(timespec="milliseconds"),
+            "id": f"{self.device_id}-{self.run_id}-{self.sequence}",
+            **fields,
+        }
+        if not self._introduced:
+            payload["area_id"] = self.area_id
+            payload["device"] = {
+                "name": self.name,
+                "manufacturer": MANUFACTURER,
+                "model": self.model,
+            }
+            self._introduced = True
+        return payload

@@ -380,33 +380,19 @@ class FaceAccess:
             if credential is not None and credential.household_id
             else self._household_of(attempt.person_id)
         )
-        snapshot_id = None
-        if attempt.snapshot is not None and self.store_snapshots:
-            snapshot_id = await self.store.async_add_snapshot(
-                attempt.snapshot,
-                door_id=door.id,
-                area_id=door.area_id,
-                person_id=attempt.person_id,
-                household_id=household_id,
-            )
-        now = self.hub.clock.time()
-        log_id, new = await self.store.async_add_log(
-            {
-                "log_id": ulid(now),
-                "time_ts": now,
-                "door_id": door.id,
-                "terminal_id": attempt.terminal.id,
-                "area_id": door.area_id,
-                "person_id": attempt.person_id,
-                "household_id": household_id,
-                "credential_id": None if credential is None else credential.id,
-                "method": attempt.method,
-                "granted": attempt.granted,
-                "reason": attempt.reason,
-                "decided_by": attempt.decided_by,
-                "snapshot_id": snapshot_id,
-                "source_key": attempt.source_key,
-            }
+        facts: dict[str, Any] = {
+            "terminal_id": attempt.terminal.id,
+            "area_id": door.area_id,
+            "person_id": attempt.person_id,
+            "household_id": household_id,
+            "credential_id": None if credential is None else credential.id,
+            "method": attempt.method,
+            "granted": attempt.granted,
+            "reason": attempt.reason,
+            "decided_by": attempt.decided_by,
+        }
+        log_id, new, _snapshot_id = await self._async_log(
+            door, facts, attempt.snapshot, attempt.source_key
         )
         if not new:
             self.counters["duplicates"] += 1
@@ -414,20 +400,7 @@ class FaceAccess:
         self.counters["granted" if attempt.granted else "denied"] += 1
         door_entity_id = self.door_entity_id(door.id)
         self.hub.bus.async_fire(
-            EVENT_PASSAGE,
-            {
-                "door_entity_id": door_entity_id,
-                "terminal_id": attempt.terminal.id,
-                "area_id": door.area_id,
-                "person_id": attempt.person_id,
-                "household_id": household_id,
-                "credential_id": None if credential is None else credential.id,
-                "method": attempt.method,
-                "granted": attempt.granted,
-                "reason": attempt.reason,
-                "log_id": log_id,
-                "decided_by": attempt.decided_by,
-            },
+            EVENT_PASSAGE, {"door_entity_id": door_entity_id, **facts, "log_id": log_id}
         )
         events = self.events.get(door.id)
         if events is not None:
@@ -446,6 +419,37 @@ class FaceAccess:
         if attempt.granted and credential is not None:
             self._count_use(credential, attempt, door)
         return log_id
+
+    async def _async_log(
+        self,
+        door: Door,
+        facts: dict[str, Any],
+        snapshot: bytes | None,
+        source_key: str | None,
+    ) -> tuple[str, bool, str | None]:
+        """Keep the snapshot (if configured) and write the log row of ``facts`` (the row's
+        terminal, person, method and decision); ``(log_id, new, snapshot_id)``."""
+        snapshot_id = None
+        if snapshot is not None and self.store_snapshots:
+            snapshot_id = await self.store.async_add_snapshot(
+                snapshot,
+                door_id=door.id,
+                area_id=door.area_id,
+                person_id=facts["person_id"],
+                household_id=facts["household_id"],
+            )
+        now = self.hub.clock.time()
+        log_id, new = await self.store.async_add_log(
+            {
+                "log_id": ulid(now),
+                "time_ts": now,
+                "door_id": door.id,
+                **facts,
+                "snapshot_id": snapshot_id,
+                "source_key": source_key,
+            }
+        )
+        return log_id, new, snapshot_id
 
     def _count_use(self, credential: Credential, attempt: Attempt, door: Door) -> None:
         day = self._local_day()
@@ -485,30 +489,18 @@ class FaceAccess:
         snapshot: bytes | None,
         source_key: str | None,
     ) -> None:
-        snapshot_id = None
-        if snapshot is not None and self.store_snapshots:
-            snapshot_id = await self.store.async_add_snapshot(
-                snapshot, door_id=door.id, area_id=door.area_id, person_id=None, household_id=None
-            )
-        now = self.hub.clock.time()
-        log_id, new = await self.store.async_add_log(
-            {
-                "log_id": ulid(now),
-                "time_ts": now,
-                "door_id": door.id,
-                "terminal_id": terminal.id,
-                "area_id": door.area_id,
-                "person_id": None,
-                "household_id": None,
-                "credential_id": None,
-                "method": kind,
-                "granted": False,
-                "reason": kind,
-                "decided_by": DECIDED_BY_TERMINAL,
-                "snapshot_id": snapshot_id,
-                "source_key": source_key,
-            }
-        )
+        facts = {
+            "terminal_id": terminal.id,
+            "area_id": door.area_id,
+            "person_id": None,
+            "household_id": None,
+            "credential_id": None,
+            "method": kind,
+            "granted": False,
+            "reason": kind,
+            "decided_by": DECIDED_BY_TERMINAL,
+        }
+        log_id, new, snapshot_id = await self._async_log(door, facts, snapshot, source_key)
         if not new:
             self.counters["duplicates"] += 1
             return

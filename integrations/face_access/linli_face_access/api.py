@@ -14,7 +14,8 @@ Templates and PIN hashes are never returned; a QR token is shown once, when issu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -288,8 +289,20 @@ async def enroll(
 # ---------------------------------------------------------------------------- WebSocket
 
 
-def _ws_not_found(connection: ActiveConnection, msg: dict[str, Any], what: str) -> None:
-    connection.send_error(msg["id"], "not_found", f"{what} not found")
+def _ws_reader(hub: Hub, connection: ActiveConnection) -> tuple[Hub, Permissions, Context, str]:
+    return hub, connection.permissions, connection.context(), "websocket"
+
+
+async def _ws_answer(
+    connection: ActiveConnection, msg: dict[str, Any], answer: Awaitable[Any]
+) -> None:
+    """Send the answer, or ``not_found`` for what the user may not see."""
+    try:
+        result = await answer
+    except NotFound as err:
+        connection.send_error(msg["id"], "not_found", f"{err} not found")
+        return
+    connection.send_result(msg["id"], result)
 
 
 _ISSUE_FIELDS: Final[dict[Any, Any]] = {
@@ -312,19 +325,12 @@ _ISSUE_FIELDS: Final[dict[Any, Any]] = {
 @async_response
 async def ws_credentials_list(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Credentials, face enrolment and terminal deletions of a person or household."""
-    try:
-        result = await read_credentials(
-            hub,
-            connection.permissions,
-            connection.context(),
-            "websocket",
-            person_id=msg.get("person_id"),
-            household_id=msg.get("household_id"),
-        )
-    except NotFound as err:
-        _ws_not_found(connection, msg, str(err))
-        return
-    connection.send_result(msg["id"], result)
+    answer = read_credentials(
+        *_ws_reader(hub, connection),
+        person_id=msg.get("person_id"),
+        household_id=msg.get("household_id"),
+    )
+    await _ws_answer(connection, msg, answer)
 
 
 @websocket_command(
@@ -338,10 +344,7 @@ async def ws_credentials_list(hub: Hub, connection: ActiveConnection, msg: dict[
 async def ws_credentials_issue(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Issue a card, QR code, PIN or visitor QR code."""
     data = {**msg, "type": msg["credential_type"]}
-    try:
-        connection.send_result(msg["id"], await issue(hub, connection.permissions, data))
-    except NotFound as err:
-        _ws_not_found(connection, msg, str(err))
+    await _ws_answer(connection, msg, issue(hub, connection.permissions, data))
 
 
 @websocket_command(
@@ -352,12 +355,7 @@ async def ws_credentials_revoke(
     hub: Hub, connection: ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Revoke a credential."""
-    try:
-        result = await revoke(hub, connection.permissions, msg["credential_id"])
-    except NotFound as err:
-        _ws_not_found(connection, msg, str(err))
-        return
-    connection.send_result(msg["id"], result)
+    await _ws_answer(connection, msg, revoke(hub, connection.permissions, msg["credential_id"]))
 
 
 @websocket_command(
@@ -372,10 +370,7 @@ async def ws_credentials_revoke(
 async def ws_visitor_qr(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Issue a one-time visitor QR code for the user's (or a named) household."""
     data = {**msg, "type": CRED_VISITOR_QR}
-    try:
-        connection.send_result(msg["id"], await issue(hub, connection.permissions, data))
-    except NotFound as err:
-        _ws_not_found(connection, msg, str(err))
+    await _ws_answer(connection, msg, issue(hub, connection.permissions, data))
 
 
 @websocket_command(
@@ -388,12 +383,8 @@ async def ws_visitor_qr(hub: Hub, connection: ActiveConnection, msg: dict[str, A
 @async_response
 async def ws_enroll_face(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Enrol a face template (base64 float32); needs the person's face consent."""
-    try:
-        result = await enroll(hub, connection.permissions, msg["person_id"], msg["template"])
-    except NotFound as err:
-        _ws_not_found(connection, msg, str(err))
-        return
-    connection.send_result(msg["id"], result)
+    answer = enroll(hub, connection.permissions, msg["person_id"], msg["template"])
+    await _ws_answer(connection, msg, answer)
 
 
 @websocket_command(
@@ -410,10 +401,7 @@ async def ws_log(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) ->
     """The access log in the user's scope, newest first."""
     try:
         rows = await read_log(
-            hub,
-            connection.permissions,
-            connection.context(),
-            "websocket",
+            *_ws_reader(hub, connection),
             household_id=msg.get("household_id"),
             door_id=msg.get("door_id"),
             since=msg.get("since"),
@@ -454,8 +442,24 @@ def _limit(value: str | None) -> int:
     return limit
 
 
-def _not_found(err: NotFound) -> BadRequest:
-    return BadRequest(f"{err} not found.", HTTPStatus.NOT_FOUND)
+def _rest_reader(request: web.Request) -> tuple[Hub, Permissions, Context, str]:
+    return (
+        request.app[KEY_HUB],
+        request[KEY_PERMISSIONS],
+        context_for(request),
+        f"{request.method} {request.path}",
+    )
+
+
+@contextmanager
+def _rest_refusals() -> Iterator[None]:
+    """Answer 404 for what the user may not see, 400 for what the integration refuses."""
+    try:
+        yield
+    except NotFound as err:
+        raise BadRequest(f"{err} not found.", HTTPStatus.NOT_FOUND) from err
+    except FaceAccessError as err:
+        raise BadRequest(str(err)) from err
 
 
 class AccessLogView(HubView):
@@ -471,19 +475,14 @@ class AccessLogView(HubView):
             since = _since(query["since"]) if "since" in query else None
         except vol.Invalid as err:
             raise BadRequest(str(err)) from err
-        try:
+        with _rest_refusals():
             rows = await read_log(
-                request.app[KEY_HUB],
-                request[KEY_PERMISSIONS],
-                context_for(request),
-                f"GET {request.path}",
+                *_rest_reader(request),
                 household_id=query.get("household_id") or None,
                 door_id=query.get("door_id") or None,
                 since=since,
                 limit=_limit(query.get("limit")),
             )
-        except NotFound as err:
-            raise _not_found(err) from err
         return json_response(rows)
 
 
@@ -500,30 +499,19 @@ class CredentialsView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """A person's (or a household's members') credentials and face enrolment."""
-        try:
+        with _rest_refusals():
             result = await read_credentials(
-                request.app[KEY_HUB],
-                request[KEY_PERMISSIONS],
-                context_for(request),
-                f"GET {request.path}",
+                *_rest_reader(request),
                 person_id=request.query.get("person_id") or None,
                 household_id=request.query.get("household_id") or None,
             )
-        except NotFound as err:
-            raise _not_found(err) from err
-        except FaceAccessError as err:
-            raise BadRequest(str(err)) from err
         return json_response(result)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Issue a credential; 201 with the credential (and a QR token, shown once)."""
         data = _ISSUE_BODY(await read_json_object(request))
-        try:
+        with _rest_refusals():
             answer = await issue(request.app[KEY_HUB], request[KEY_PERMISSIONS], data)
-        except NotFound as err:
-            raise _not_found(err) from err
-        except FaceAccessError as err:
-            raise BadRequest(str(err)) from err
         return json_response(answer, HTTPStatus.CREATED)
 
 
@@ -535,10 +523,8 @@ class CredentialRevokeView(HubView):
 
     async def post(self, request: web.Request, credential_id: str) -> web.StreamResponse:
         """Revoke the credential."""
-        try:
+        with _rest_refusals():
             result = await revoke(request.app[KEY_HUB], request[KEY_PERMISSIONS], credential_id)
-        except NotFound as err:
-            raise _not_found(err) from err
         return json_response(result)
 
 

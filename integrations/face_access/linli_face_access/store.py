@@ -7,13 +7,13 @@ and deleted in the same worker job as their rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Delete, Select, delete, func, select, update
 
 from linli.db import get_database
 from linli.util.dt import utc_from_timestamp
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from linli import Hub
+
+_T = TypeVar("_T")
+_Statement = TypeVar("_Statement", Select[Any], Delete)
 
 
 def _iso(ts: float | None) -> str | None:
@@ -106,6 +109,25 @@ def _active(now: float) -> Any:
     )
 
 
+def _scoped(
+    statement: _Statement,
+    person_column: Any,
+    time_column: Any,
+    person_id: str | None,
+    before: float | None,
+) -> _Statement:
+    """``statement`` narrowed to a person's rows and/or those older than ``before``."""
+    if person_id is not None:
+        statement = statement.where(person_column == person_id)
+    if before is not None:
+        statement = statement.where(time_column < before)
+    return statement
+
+
+def _rowcount(session: Session, statement: Any) -> int:
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+
+
 def log_as_dict(row: AccessLogRow) -> dict[str, Any]:
     """An access log row as JSON-ready data."""
     return {
@@ -133,8 +155,20 @@ class FaceStore:
         self.hub = hub
         self.snapshot_dir = snapshot_dir
 
-    async def _run(self, fn: Any) -> Any:
+    async def _run(self, fn: Callable[[Session], _T]) -> _T:
         return await get_database(self.hub).async_run(fn)
+
+    async def _delete(
+        self,
+        model: type[Any],
+        person_column: Any,
+        time_column: Any,
+        person_id: str | None,
+        before: float | None,
+    ) -> int:
+        """Delete ``model`` rows of a person and/or older than ``before``; return how many."""
+        statement = _scoped(delete(model), person_column, time_column, person_id, before)
+        return await self._run(lambda session: _rowcount(session, statement))
 
     # ------------------------------------------------------------------ credentials
     async def async_issue(
@@ -181,8 +215,7 @@ class FaceStore:
             session.flush()
             return Credential.from_row(row)
 
-        result: Credential = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_revoke(self, credential_id: str) -> Credential | None:
         """Revoke a credential (None when unknown); revoking twice keeps the first time."""
@@ -197,8 +230,7 @@ class FaceStore:
             session.flush()
             return Credential.from_row(row)
 
-        result: Credential | None = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_get(self, credential_id: str) -> Credential | None:
         """One credential, or None."""
@@ -207,8 +239,7 @@ class FaceStore:
             row = session.get(CredentialRow, credential_id)
             return None if row is None else Credential.from_row(row)
 
-        result: Credential | None = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_list(
         self, *, person_id: str | None = None, household_id: str | None = None
@@ -225,8 +256,7 @@ class FaceStore:
         def read(session: Session) -> list[Credential]:
             return [Credential.from_row(row) for row in session.scalars(query)]
 
-        result: list[Credential] = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_has_personal(self, person_id: str) -> bool:
         """Whether the person holds an active card, QR code or PIN."""
@@ -240,8 +270,7 @@ class FaceStore:
         def read(session: Session) -> bool:
             return bool(session.scalar(query))
 
-        result: bool = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_find_card(self, card_no: str) -> Credential | None:
         """The active card with this number, or None."""
@@ -254,8 +283,7 @@ class FaceStore:
             row = session.scalars(query).first()
             return None if row is None else Credential.from_row(row)
 
-        result: Credential | None = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_use_qr(self, token: str) -> tuple[Credential | None, str]:
         """Look a QR token up; a visitor code is consumed on its first use.
@@ -293,8 +321,7 @@ class FaceStore:
                     return credential, "used"
             return credential, "ok"
 
-        result: tuple[Credential | None, str] = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_pin_candidates(self, person_id: str | None) -> list[tuple[Credential, str]]:
         """Active PINs (of one person, or all) with their hashes, for verification."""
@@ -308,8 +335,7 @@ class FaceStore:
                 (Credential.from_row(row), row.secret_hash or "") for row in session.scalars(query)
             ]
 
-        result: list[tuple[Credential, str]] = await self._run(read)
-        return result
+        return await self._run(read)
 
     # ------------------------------------------------------------------ templates
     async def async_add_template(
@@ -331,8 +357,7 @@ class FaceStore:
             session.add(row)
             return row.template_id
 
-        result: str = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_all_templates(self) -> list[tuple[str, str, Vector]]:
         """Every template as ``(template_id, person_id, vector)``."""
@@ -343,8 +368,7 @@ class FaceStore:
             )
             return [(tid, pid, template_from_bytes(bytes(raw))) for tid, pid, raw in rows]
 
-        result: list[tuple[str, str, Vector]] = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_templates_of(self, person_id: str) -> list[dict[str, Any]]:
         """Metadata of a person's templates (never the vectors)."""
@@ -356,24 +380,15 @@ class FaceStore:
                 for row in session.scalars(query.order_by(TemplateRow.created_ts))
             ]
 
-        result: list[dict[str, Any]] = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_delete_templates(
         self, *, person_id: str | None = None, before: float | None = None
     ) -> int:
         """Delete a person's templates, or those enrolled before a time; return how many."""
-        statement = delete(TemplateRow)
-        if person_id is not None:
-            statement = statement.where(TemplateRow.person_id == person_id)
-        if before is not None:
-            statement = statement.where(TemplateRow.created_ts < before)
-
-        def write(session: Session) -> int:
-            return int(getattr(session.execute(statement), "rowcount", 0) or 0)
-
-        result: int = await self._run(write)
-        return result
+        return await self._delete(
+            TemplateRow, TemplateRow.person_id, TemplateRow.created_ts, person_id, before
+        )
 
     # ------------------------------------------------------------------ access log
     async def async_add_log(self, values: dict[str, Any]) -> tuple[str, bool]:
@@ -391,8 +406,7 @@ class FaceStore:
             session.add(row)
             return row.log_id, True
 
-        result: tuple[str, bool] = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_find_log(self, source_key: str) -> dict[str, Any] | None:
         """The log row of a source key, or None."""
@@ -403,8 +417,7 @@ class FaceStore:
             ).first()
             return None if row is None else log_as_dict(row)
 
-        result: dict[str, Any] | None = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_query_log(
         self,
@@ -437,24 +450,15 @@ class FaceStore:
         def read(session: Session) -> list[dict[str, Any]]:
             return [log_as_dict(row) for row in session.scalars(query)]
 
-        result: list[dict[str, Any]] = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_delete_log(
         self, *, person_id: str | None = None, before: float | None = None
     ) -> int:
         """Delete log rows of a person and/or older than ``before``; return how many."""
-        statement = delete(AccessLogRow)
-        if person_id is not None:
-            statement = statement.where(AccessLogRow.person_id == person_id)
-        if before is not None:
-            statement = statement.where(AccessLogRow.time_ts < before)
-
-        def write(session: Session) -> int:
-            return int(getattr(session.execute(statement), "rowcount", 0) or 0)
-
-        result: int = await self._run(write)
-        return result
+        return await self._delete(
+            AccessLogRow, AccessLogRow.person_id, AccessLogRow.time_ts, person_id, before
+        )
 
     async def async_count_log(self, person_id: str) -> int:
         """How many log rows name the person."""
@@ -463,8 +467,7 @@ class FaceStore:
         def read(session: Session) -> int:
             return int(session.scalar(query) or 0)
 
-        result: int = await self._run(read)
-        return result
+        return await self._run(read)
 
     # ------------------------------------------------------------------ snapshots
     def snapshot_path(self, snapshot_id: str) -> Path:
@@ -499,8 +502,7 @@ class FaceStore:
             session.add(row)
             return row.snapshot_id
 
-        result: str = await self._run(write)
-        return result
+        return await self._run(write)
 
     async def async_get_snapshot(self, snapshot_id: str) -> dict[str, Any] | None:
         """A snapshot's metadata, or None."""
@@ -519,8 +521,7 @@ class FaceStore:
                 "size": row.size,
             }
 
-        result: dict[str, Any] | None = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_read_snapshot(self, snapshot_id: str) -> bytes | None:
         """A snapshot's image bytes, or None when the file is gone."""
@@ -541,18 +542,19 @@ class FaceStore:
         def read(session: Session) -> list[str]:
             return list(session.scalars(query))
 
-        result: list[str] = await self._run(read)
-        return result
+        return await self._run(read)
 
     async def async_delete_snapshots(
         self, *, person_id: str | None = None, before: float | None = None
     ) -> int:
         """Delete snapshot rows and files of a person and/or older than ``before``."""
-        query = select(SnapshotRow.snapshot_id)
-        if person_id is not None:
-            query = query.where(SnapshotRow.person_id == person_id)
-        if before is not None:
-            query = query.where(SnapshotRow.time_ts < before)
+        query = _scoped(
+            select(SnapshotRow.snapshot_id),
+            SnapshotRow.person_id,
+            SnapshotRow.time_ts,
+            person_id,
+            before,
+        )
 
         def write(session: Session) -> int:
             ids = list(session.scalars(query))
@@ -564,8 +566,7 @@ class FaceStore:
                 self.snapshot_path(snapshot_id).unlink(missing_ok=True)
             return len(ids)
 
-        result: int = await self._run(write)
-        return result
+        return await self._run(write)
 
     # ------------------------------------------------------------------ deletions on terminals
     async def async_add_deletions(self, person_id: str, terminal_ids: Iterable[str]) -> None:
@@ -618,11 +619,7 @@ class FaceStore:
             .values(verified_ts=now, error=None)
         )
 
-        def write(session: Session) -> int:
-            return int(getattr(session.execute(statement), "rowcount", 0) or 0)
-
-        result: int = await self._run(write)
-        return result
+        return await self._run(lambda session: _rowcount(session, statement))
 
     async def async_deletions(self, person_id: str | None = None) -> list[dict[str, Any]]:
         """Deletion requests (of a person, or all), oldest first."""
@@ -642,5 +639,4 @@ class FaceStore:
                 for row in session.scalars(query)
             ]
 
-        result: list[dict[str, Any]] = await self._run(read)
-        return result
+        return await self._run(read)

@@ -250,7 +250,7 @@ class PlateApi:
         )
 
         def write(session: Session) -> None:
-            store.insert_resident(session, entry)
+            store.insert_entry(session, store.RESIDENT_PLATES, entry)
 
         await get_database(self.hub).async_run(write)
         self.manager.residents.add(entry)
@@ -319,7 +319,7 @@ class PlateApi:
         )
 
         def write(session: Session) -> None:
-            store.insert_pass(session, entry)
+            store.insert_entry(session, store.VISITOR_PASSES, entry)
 
         await get_database(self.hub).async_run(write)
         self.manager.passes.add(entry)
@@ -372,7 +372,7 @@ class PlateApi:
         )
 
         def write(session: Session) -> None:
-            store.insert_blacklist(session, entry)
+            store.insert_entry(session, store.BLACKLIST, entry)
 
         await get_database(self.hub).async_run(write)
         self.manager.blacklist.add(entry)

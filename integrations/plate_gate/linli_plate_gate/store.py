@@ -303,50 +303,14 @@ def load_all(session: Session, passes_after_ts: float) -> dict[str, list[Any]]:
     }
 
 
-def insert_resident(session: Session, entry: ResidentPlate) -> None:
-    """Write a resident plate."""
+def insert_entry(
+    session: Session, table: Table, entry: ResidentPlate | VisitorPass | BlacklistEntry
+) -> None:
+    """Write a resident plate, visitor pass or blacklist entry to its table."""
+    key = {"plate": entry.key.number, "color": _color_text(entry.key.color)}
     session.execute(
-        insert(RESIDENT_PLATES).values(
-            id=entry.id,
-            household_id=entry.household_id,
-            plate=entry.key.number,
-            color=_color_text(entry.key.color),
-            plate_class=entry.plate_class,
-            note=entry.note,
-            created_ts=entry.created_ts,
-            created_by=entry.created_by,
-        )
-    )
-
-
-def insert_pass(session: Session, entry: VisitorPass) -> None:
-    """Write a visitor pass."""
-    session.execute(
-        insert(VISITOR_PASSES).values(
-            id=entry.id,
-            household_id=entry.household_id,
-            plate=entry.key.number,
-            color=_color_text(entry.key.color),
-            start_ts=entry.start_ts,
-            end_ts=entry.end_ts,
-            note=entry.note,
-            created_ts=entry.created_ts,
-            created_by=entry.created_by,
-            uses=0,
-        )
-    )
-
-
-def insert_blacklist(session: Session, entry: BlacklistEntry) -> None:
-    """Write a blacklist entry."""
-    session.execute(
-        insert(BLACKLIST).values(
-            id=entry.id,
-            plate=entry.key.number,
-            color=_color_text(entry.key.color),
-            reason=entry.reason,
-            created_ts=entry.created_ts,
-            created_by=entry.created_by,
+        insert(table).values(
+            {c.name: key[c.name] if c.name in key else getattr(entry, c.name) for c in table.c}
         )
     )
 

@@ -63,6 +63,23 @@ def _caller(request: web.Request) -> Caller:
     )
 
 
+async def _serve(
+    request: web.Request, call: Callable[[PlateApi, Caller], Awaitable[Any]]
+) -> web.Response:
+    """Run ``call`` with the API and the request's caller; answer its result or refusal."""
+    api, caller = _api(request.app[KEY_HUB]), _caller(request)
+    return await _answer(lambda: call(api, caller))
+
+
+async def _create(
+    request: web.Request, call: Callable[[PlateApi, Caller, dict[str, Any]], Awaitable[Any]]
+) -> web.Response:
+    """Like :func:`_serve`, with the JSON body; 201 with what was made."""
+    api, caller = _api(request.app[KEY_HUB]), _caller(request)
+    data = await read_json_object(request)
+    return await _answer(lambda: call(api, caller, data), HTTPStatus.CREATED)
+
+
 async def _answer(call: Callable[[], Awaitable[Any]], status: int = HTTPStatus.OK) -> web.Response:
     try:
         result = await call()
@@ -73,6 +90,10 @@ async def _answer(call: Callable[[], Awaitable[Any]], status: int = HTTPStatus.O
     return json_response(result, status)
 
 
+def _household(request: web.Request) -> str | None:
+    return request.query.get("household_id") or None
+
+
 class PlatesView(HubView):
     """``GET /api/linli/plates[?household_id=]``; ``POST`` registers a resident plate."""
 
@@ -81,15 +102,11 @@ class PlatesView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """List resident plates."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        household_id = request.query.get("household_id") or None
-        return await _answer(lambda: api.async_list_plates(caller, household_id))
+        return await _serve(request, lambda api, c: api.async_list_plates(c, _household(request)))
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Register a plate: ``{household_id, plate, color?, note?}``."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        data = await read_json_object(request)
-        return await _answer(lambda: api.async_add_plate(caller, data), HTTPStatus.CREATED)
+        return await _create(request, PlateApi.async_add_plate)
 
 
 class BlacklistView(HubView):
@@ -100,14 +117,11 @@ class BlacklistView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """List the blacklist."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        return await _answer(lambda: api.async_list_blacklist(caller))
+        return await _serve(request, PlateApi.async_list_blacklist)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Add a plate."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        data = await read_json_object(request)
-        return await _answer(lambda: api.async_add_blacklist(caller, data), HTTPStatus.CREATED)
+        return await _create(request, PlateApi.async_add_blacklist)
 
 
 class BlacklistEntryView(HubView):
@@ -118,8 +132,7 @@ class BlacklistEntryView(HubView):
 
     async def delete(self, request: web.Request, entry_id: str) -> web.StreamResponse:
         """Take the plate off the blacklist."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        return await _answer(lambda: api.async_remove_blacklist(caller, entry_id))
+        return await _serve(request, lambda api, c: api.async_remove_blacklist(c, entry_id))
 
 
 class PlateView(HubView):
@@ -130,8 +143,7 @@ class PlateView(HubView):
 
     async def delete(self, request: web.Request, plate_id: str) -> web.StreamResponse:
         """Remove a resident plate."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        return await _answer(lambda: api.async_remove_plate(caller, plate_id))
+        return await _serve(request, lambda api, c: api.async_remove_plate(c, plate_id))
 
 
 class VisitorPassesView(HubView):
@@ -142,15 +154,11 @@ class VisitorPassesView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """List visitor passes."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        household_id = request.query.get("household_id") or None
-        return await _answer(lambda: api.async_list_passes(caller, household_id))
+        return await _serve(request, lambda api, c: api.async_list_passes(c, _household(request)))
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         """Register ``{plate, start, end, household_id?, color?, note?}``."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        data = await read_json_object(request)
-        return await _answer(lambda: api.async_add_pass(caller, data), HTTPStatus.CREATED)
+        return await _create(request, PlateApi.async_add_pass)
 
 
 class VisitorPassView(HubView):
@@ -161,8 +169,7 @@ class VisitorPassView(HubView):
 
     async def delete(self, request: web.Request, pass_id: str) -> web.StreamResponse:
         """Cancel the pass."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        return await _answer(lambda: api.async_remove_pass(caller, pass_id))
+        return await _serve(request, lambda api, c: api.async_remove_pass(c, pass_id))
 
 
 class GateLogView(HubView):
@@ -173,9 +180,7 @@ class GateLogView(HubView):
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """The reads the caller may see, newest first."""
-        api, caller = _api(request.app[KEY_HUB]), _caller(request)
-        query = dict(request.query)
-        return await _answer(lambda: api.async_gate_log(caller, query))
+        return await _serve(request, lambda api, c: api.async_gate_log(c, dict(request.query)))
 
 
 VIEWS: Final = (

@@ -120,6 +120,10 @@ def test_face_terminal_messages_follow_the_contract() -> None:
     assert (card["method"], card["result"], card["card_no"]) == ("card", "request", "0123456789")
     assert "area_id" not in card
     assert card["id"] != first["id"]
+    assert "template" not in card
+    seen = device.card_event("0123456789", NOW, capture=capture(face, random.Random(4)))
+    check_event(seen)
+    assert template_dims(seen["template"]) == 128  # the face at the swipe, for the hub
     device.templates["p1"] = face
     device.on_device = True
     granted = device.face_event(capture(face, random.Random(2)), NOW)
