@@ -18,18 +18,22 @@ import voluptuous as vol
 
 from linli import (
     ConfigType,
+    Event,
     Hub,
     HubKey,
+    HubState,
     Integration,
     IotClass,
     Manifest,
     ServiceCall,
     ServiceValidationError,
     SupportsResponse,
+    callback,
     hookimpl,
 )
 from linli.components.http import get_http
 from linli.components.webhook import async_register, async_unregister
+from linli.const import EVENT_LINLI_STARTED
 from linli.entity import async_add_entities, async_remove_entity
 from linli_demo.access import async_enrol, device_specs
 from linli_demo.camera import SIGNATURE_HEADER, make_handler
@@ -153,16 +157,37 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         host, port = config["broker"].rsplit(":", 1)
     else:
         host, port = get_mqtt(hub).broker
-    await simulator.async_connect(host, int(port))
-    # After connecting, so the terminals hear the templates face_access pushes as faces enrol;
-    # in the background, as a property office takes its time (a first start enrols everyone).
-    simulator.enrolment = hub.async_create_background_task(
-        async_enrol(hub, simulator, config["face_consent_share"], config["seed"]),
-        "demo enrolment",
-    )
-    simulator.start(config["update_interval"])
+
+    async def bring_up() -> None:
+        try:
+            await simulator.async_connect(host, int(port))
+        finally:
+            simulator.connected.set()
+        # After connecting, so the terminals hear the templates face_access pushes as faces
+        # enrol; in the background, as a property office takes its time (a first start
+        # enrols everyone).
+        simulator.enrolment = hub.async_create_background_task(
+            async_enrol(hub, simulator, config["face_consent_share"], config["seed"]),
+            "demo enrolment",
+        )
+        simulator.start(config["update_interval"])
+
+    # The simulated devices are outside the hub: like real ones, they come online once the
+    # hub runs, and the hub's start does not wait for them.
+    @callback
+    def connect(_event: Event[Any] | None = None) -> None:
+        simulator.unsubscribe_start = None
+        simulator.connecting = hub.async_create_background_task(
+            bring_up(), "demo devices connecting"
+        )
+
+    if hub.state is HubState.running:
+        connect()
+    else:
+        simulator.unsubscribe_start = hub.bus.async_listen_once(EVENT_LINLI_STARTED, connect)
 
     async def handle_step(call: ServiceCall) -> dict[str, Any]:
+        await simulator.async_wait_connected()
         published = 0
         for _ in range(call.data["count"]):
             published += simulator.step()
@@ -174,6 +199,7 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
             raise ServiceValidationError(
                 f"Unknown scenario {call.data['name']!r}; known: {', '.join(sorted(scenarios))}"
             )
+        await simulator.async_wait_connected()
         try:
             run = await async_run(simulator, scenario, call.data["variables"])
         except (KeyError, ValueError) as err:
@@ -215,10 +241,13 @@ async def async_unload(hub: Hub) -> None:
     if simulator is None:
         return
     simulator.stop()
-    if simulator.enrolment is not None and not simulator.enrolment.done():
-        simulator.enrolment.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await simulator.enrolment
+    if simulator.unsubscribe_start is not None:
+        simulator.unsubscribe_start()
+    for task in (simulator.connecting, simulator.enrolment):
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await simulator.async_disconnect()
     if (webhook_id := hub.data.pop(WEBHOOK_ID)) is not None:
         async_unregister(hub, webhook_id)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -146,6 +146,11 @@ class Simulator:
         topics use its device id)."""
         self.terminal_specs: dict[str, TerminalSpec] = {}
         self.enrolment: asyncio.Task[Any] | None = None
+        self.connecting: asyncio.Task[None] | None = None
+        """Connecting the devices (started once the hub runs)."""
+        self.connected = asyncio.Event()
+        """Done once the devices have connected (or tried to)."""
+        self.unsubscribe_start: Callable[[], None] | None = None
         """Cards, consents, faces and cars being registered at the hub (after setup)."""
         self._access_rng = random.Random(seed + 1)
         self.steps = 0
@@ -478,6 +483,10 @@ class Simulator:
             host,
             port,
         )
+
+    async def async_wait_connected(self) -> None:
+        """Return once the devices have connected, or tried to (they connect after start)."""
+        await self.connected.wait()
 
     def _hello(self, device: SimDevice) -> tuple[str, bytes]:
         """A device's first message on each connection: its state, what and where it is."""

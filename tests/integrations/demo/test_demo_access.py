@@ -100,6 +100,8 @@ async def hub(access_config_dir: Path, clock: FakeClock) -> AsyncIterator[Hub]:
         for domain in ("demo", "face_access", "plate_gate"):
             record = hub.loader.records[domain]
             assert str(record.status) == "loaded", (domain, record.reason)
+        await sim(hub).async_wait_connected()  # the devices come online once the hub runs
+        assert sim(hub).enrolment is not None
         await sim(hub).enrolment
         yield hub
     finally:
