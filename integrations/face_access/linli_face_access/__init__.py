@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from linli import ConfigType, Hub, HubKey, Integration, IotClass, LinliError, Manifest, hookimpl
+from linli import (
+    ConfigType,
+    Event,
+    Hub,
+    HubKey,
+    HubState,
+    Integration,
+    IotClass,
+    LinliError,
+    Manifest,
+    callback,
+    hookimpl,
+)
+from linli.const import EVENT_LINLI_STARTED
 from linli_face_access.config import CONFIG_SCHEMA
 from linli_face_access.const import (
     DATA_ACCESS_LOG,
@@ -110,7 +123,22 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     data = hub.data[DATA] = FaceAccessData(face)
     try:
         issues = face.async_lint()
-        await face.async_rebuild_index()
+
+        async def build_index() -> None:
+            try:
+                await face.async_rebuild_index()
+            except Exception:
+                _LOGGER.exception("face_access: could not load the enrolled templates")
+
+        # numpy and the templates once the hub runs: faces that arrive before wait for it.
+        @callback
+        def start_index(_event: Event[Any] | None = None) -> None:
+            hub.async_create_background_task(build_index(), "face_access index")
+
+        if hub.state is HubState.running:
+            start_index()
+        else:
+            data.unloads.append(hub.bus.async_listen_once(EVENT_LINLI_STARTED, start_index))
         data.unloads.append(
             async_register_device_kind(
                 hub,

@@ -66,12 +66,14 @@ from linli_face_access.credentials import (
     qr_lookup,
     verify_pin,
 )
-from linli_face_access.matcher import FaceIndex, TemplateError, Vector, decode_template
 from linli_face_access.usage import UsageCounter
 
 if TYPE_CHECKING:
+    # numpy comes with the matcher: it is imported when the first face needs it, or when the
+    # index is built once the hub runs, so the hub's start does not wait for it.
     from linli import Hub
     from linli_face_access.entities import DoorEvents, DoorLock
+    from linli_face_access.matcher import FaceIndex, Vector
     from linli_face_access.store import Credential, FaceStore
     from linli_mqtt import DeviceMessage
 
@@ -141,7 +143,9 @@ class FaceAccess:
         }
         self.locks: dict[str, DoorLock] = {}
         self.events: dict[str, DoorEvents] = {}
-        self.index = FaceIndex()
+        self.index: FaceIndex | None = None
+        """The enrolled templates for matching; built once the hub runs."""
+        self._index_ready = asyncio.Event()
         self.usage = UsageCounter()
         self.lint: list[LintIssue] = []
         self.counters: Counter[str] = Counter()
@@ -158,8 +162,24 @@ class FaceAccess:
         return self.lint
 
     async def async_rebuild_index(self) -> None:
-        """Reload the enrolled templates into the matching index."""
-        self.index.rebuild(await self.store.async_all_templates())
+        """Reload the enrolled templates into the matching index (the first time: build it)."""
+        from linli_face_access.matcher import FaceIndex
+
+        try:
+            index = self.index or FaceIndex()
+            index.rebuild(await self.store.async_all_templates())
+            self.index = index
+        finally:
+            # A failed load leaves an empty index (logged by the caller): faces then match
+            # nobody and the other ways in keep working, rather than requests waiting.
+            if self.index is None:
+                self.index = FaceIndex()
+            self._index_ready.set()
+
+    async def _async_index(self) -> FaceIndex:
+        await self._index_ready.wait()
+        assert self.index is not None
+        return self.index
 
     def door_entity_id(self, door_id: str) -> str | None:
         """The lock entity of a door."""
@@ -213,6 +233,8 @@ class FaceAccess:
             return
         face: Vector | None = None
         if "template" in payload:
+            from linli_face_access.matcher import TemplateError, decode_template
+
             try:
                 face = decode_template(payload["template"])
             except TemplateError as err:
@@ -290,7 +312,7 @@ class FaceAccess:
         if method == METHOD_FACE:
             if face is None:
                 return attempt(False, "no_template")
-            match = self.index.match(face, self.threshold)
+            match = (await self._async_index()).match(face, self.threshold)
             if match is None:
                 return attempt(False, "unknown_face")
             return attempt(True, "face_matched", person_id=match.person_id)
@@ -454,7 +476,7 @@ class FaceAccess:
     def _count_use(self, credential: Credential, attempt: Attempt, door: Door) -> None:
         day = self._local_day()
         recognised = attempt.person_id if attempt.face is None else None
-        if attempt.face is not None:
+        if attempt.face is not None and self.index is not None:
             match = self.index.match(attempt.face, self.threshold)
             recognised = None if match is None else match.person_id
         usage = self.usage.record(
@@ -597,6 +619,7 @@ class FaceAccess:
         Issues a personal QR code when the person has no card, QR code or PIN, so face is
         never their only way in. Pushes the template to the MQTT terminals of face doors.
         """
+        from linli_face_access.matcher import TemplateError, decode_template
         from linli_mqtt import async_send_command
 
         person = self._person(person_id)
@@ -827,7 +850,7 @@ class FaceAccess:
                 }
                 for door in self.doors.values()
             },
-            "enrolled_templates": self.index.size,
+            "enrolled_templates": 0 if self.index is None else self.index.size,
             "match_threshold": self.threshold,
             "store_snapshots": self.store_snapshots,
             "counters": dict(self.counters),

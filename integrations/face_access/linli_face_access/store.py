@@ -20,7 +20,6 @@ from linli.util.dt import utc_from_timestamp
 from linli.util.ids import ulid
 from linli_face_access.const import CRED_CARD, CRED_PIN, CRED_QR, CRED_VISITOR_QR, PERSONAL_TYPES
 from linli_face_access.credentials import CredentialError, qr_lookup
-from linli_face_access.matcher import Vector, template_bytes, template_from_bytes
 from linli_face_access.models import (
     AccessLogRow,
     CredentialRow,
@@ -30,12 +29,22 @@ from linli_face_access.models import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from sqlalchemy.orm import Session
 
     from linli import Hub
+    from linli_face_access.matcher import Vector
 
 _T = TypeVar("_T")
 _Statement = TypeVar("_Statement", Select[Any], Delete)
+
+
+def _matcher() -> ModuleType:
+    """The template codec (it brings numpy: imported on first use, not at start)."""
+    from linli_face_access import matcher
+
+    return matcher
 
 
 def _iso(ts: float | None) -> str | None:
@@ -348,7 +357,7 @@ class FaceStore:
             person_id=person_id,
             household_id=household_id,
             dims=int(vector.shape[0]),
-            vector=template_bytes(vector),
+            vector=_matcher().template_bytes(vector),
             created_ts=now,
             enrolled_by=enrolled_by,
         )
@@ -366,7 +375,8 @@ class FaceStore:
             rows = session.execute(
                 select(TemplateRow.template_id, TemplateRow.person_id, TemplateRow.vector)
             )
-            return [(tid, pid, template_from_bytes(bytes(raw))) for tid, pid, raw in rows]
+            decode = _matcher().template_from_bytes
+            return [(tid, pid, decode(bytes(raw))) for tid, pid, raw in rows]
 
         return await self._run(read)
 

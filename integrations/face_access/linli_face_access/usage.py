@@ -8,8 +8,16 @@ threshold). The clusters live in memory for the day only and are never stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from linli_face_access.matcher import FaceClusters, Vector
+if TYPE_CHECKING:
+    from linli_face_access.matcher import FaceClusters, Vector
+
+
+def _clusters() -> FaceClusters:
+    from linli_face_access.matcher import FaceClusters  # numpy: only once faces are counted
+
+    return FaceClusters()
 
 
 @dataclass
@@ -18,7 +26,7 @@ class DayUsage:
 
     uses: int = 0
     persons: set[str] = field(default_factory=set)
-    clusters: FaceClusters = field(default_factory=FaceClusters)
+    clusters: FaceClusters = field(default_factory=_clusters)
 
     @property
     def distinct_people(self) -> int:
