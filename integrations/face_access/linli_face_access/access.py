@@ -87,6 +87,9 @@ REJECT_REASONS: Final = (
     "missing_credential",
     "bad_push",
 )
+ISAPI_TIMEOUT: Final = 10.0
+"""Seconds a Hikvision terminal gets to answer a delete (the withdrawal waits for it)."""
+ISAPI_DELETE_PATH: Final = "/ISAPI/AccessControl/UserInfo/Delete"
 
 
 class FaceAccessError(LinliError, ValueError):
@@ -779,45 +782,78 @@ class FaceAccess:
 
     async def _async_delete_on_terminals(self, person_id: str) -> None:
         """Ask every terminal to delete the person's face data; record it to verify."""
-        from linli_mqtt import async_send_command
-
         terminals = [t for t in self.terminals.values() if t.kind == TERMINAL_MQTT or t.host]
         await self.store.async_add_deletions(person_id, [t.id for t in terminals])
-        for terminal in terminals:
-            try:
-                if terminal.kind == TERMINAL_MQTT:
-                    await async_send_command(
-                        self.hub,
-                        TERMINAL_KIND,
-                        terminal.id,
-                        {"command": "delete_person", "person_ref": person_id},
-                    )
-                elif terminal.kind == TERMINAL_HIKVISION:
-                    await self._async_isapi_delete(terminal, person_id)
-            except Exception as err:  # the deletion stays unverified, with why
-                _LOGGER.warning(
-                    "face_access: could not ask terminal %s to delete a person: %s",
+        # Concurrently: one silent terminal must not hold up the others.
+        await asyncio.gather(*(self._async_delete_on_terminal(t, person_id) for t in terminals))
+
+    async def _async_delete_on_terminal(self, terminal: Terminal, person_id: str) -> None:
+        """Ask one terminal; on failure the deletion stays unverified, with why."""
+        from linli_mqtt import async_send_command
+
+        try:
+            if terminal.kind == TERMINAL_MQTT:
+                await async_send_command(
+                    self.hub,
+                    TERMINAL_KIND,
                     terminal.id,
-                    err,
+                    {"command": "delete_person", "person_ref": person_id},
                 )
-                await self.store.async_deletion_failed(
-                    person_id, terminal.id, str(err) or repr(err)
-                )
+            elif terminal.kind == TERMINAL_HIKVISION:
+                await self._async_isapi_delete(terminal, person_id)
+        except Exception as err:
+            reason = str(err) or repr(err)
+            _LOGGER.warning(
+                "face_access: terminal %s was not told to delete a person, the deletion "
+                "stays unverified: %s",
+                terminal.id,
+                reason,
+            )
+            await self.store.async_deletion_failed(person_id, terminal.id, reason)
 
     async def _async_isapi_delete(self, terminal: Terminal, person_id: str) -> None:
-        """``PUT /ISAPI/AccessControl/UserInfo/Delete?format=json`` with digest auth."""
-        import aiohttp
+        """``PUT /ISAPI/AccessControl/UserInfo/Delete?format=json`` with digest auth.
 
-        url = f"http://{terminal.host}:{terminal.port}/ISAPI/AccessControl/UserInfo/Delete?format=json"
+        Verified only when the terminal answers Hikvision's ``statusCode`` 1.
+        """
+        import aiohttp
+        from yarl import URL
+
+        url = URL.build(
+            scheme="http",
+            host=terminal.host or "",
+            port=terminal.port,
+            path=ISAPI_DELETE_PATH,
+            query={"format": "json"},
+        )
         body = {"UserInfoDelCond": {"EmployeeNoList": [{"employeeNo": person_id}]}}
         digest = aiohttp.DigestAuthMiddleware(terminal.username or "", terminal.password)
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with (
-            aiohttp.ClientSession(middlewares=(digest,), timeout=timeout) as session,
-            session.put(url, json=body) as response,
-        ):
-            if response.status != HTTPStatus.OK:
-                raise FaceAccessError(f"the terminal answered HTTP {response.status}")
+        timeout = aiohttp.ClientTimeout(total=ISAPI_TIMEOUT)
+        try:
+            async with (
+                aiohttp.ClientSession(middlewares=(digest,), timeout=timeout) as session,
+                session.put(url, json=body) as response,
+            ):
+                status = response.status
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+        except TimeoutError as err:
+            raise FaceAccessError(
+                f"no answer from {url.authority} within {ISAPI_TIMEOUT} s"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise FaceAccessError(f"no answer from {url.authority}: {err}") from err
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise FaceAccessError("the terminal refused the username or password (HTTP 401)")
+        if not isinstance(answer, dict) or answer.get("statusCode") != 1:
+            detail = (
+                f"{answer.get('statusString')} ({answer.get('subStatusCode')})"
+                if isinstance(answer, dict)
+                else "not an ISAPI status"
+            )
+            raise FaceAccessError(f"the terminal answered HTTP {status}: {detail}")
         # An ISAPI terminal answers the delete itself: that answer is the verification.
         await self.store.async_verify_deletion(person_id, terminal.id)
 

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Final
@@ -33,6 +34,8 @@ from linli_face_access.const import (
 )
 
 ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME_RE: Final = re.compile(rf"(?=.{{1,253}}$){LABEL}(?:\.{LABEL})*\.?")
 
 CONF_MATCH_THRESHOLD: Final = "match_threshold"
 CONF_STORE_SNAPSHOTS: Final = "store_snapshots"
@@ -51,6 +54,18 @@ def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
         raise vol.Invalid(f"expected a non-empty text of at most 255 characters, got {value!r}")
     return value.strip()
+
+
+def _host(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            if HOSTNAME_RE.fullmatch(value):
+                return value
+    raise vol.Invalid(
+        f"expected a host name or IP address (no scheme, port or path), got {value!r}"
+    )
 
 
 def _terminal(value: Any) -> dict[str, Any]:
@@ -74,7 +89,7 @@ TERMINAL_SCHEMA: Final = vol.Schema(
         vol.Optional("webhook_id"): vol.All(
             str, vol.Length(min=16, max=256), vol.Match(r"^[^/]+$")
         ),
-        vol.Optional("host"): vol.All(str, vol.Length(min=1, max=255)),
+        vol.Optional("host"): _host,
         vol.Optional("port", default=80): vol.All(vol.Coerce(int), vol.Range(min=1, max=65535)),
         vol.Optional("username"): vol.All(str, vol.Length(min=1, max=64)),
         vol.Optional("password", default=""): vol.All(str, vol.Length(max=128)),

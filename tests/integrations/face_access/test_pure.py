@@ -22,6 +22,35 @@ def _door(**overrides: object) -> dict[str, object]:
     return {"id": "d1", "name": "Door", "terminals": [{"id": "t1", "kind": "mqtt"}], **overrides}
 
 
+def _hik(**overrides: object) -> dict[str, object]:
+    return {"id": "h1", "kind": "hikvision", "webhook_id": "hook-0123456789abcdef", **overrides}
+
+
+def test_terminal_hosts_are_names_or_addresses() -> None:
+    hosts = ["192.168.1.64", "fe80::1", "hik-b1-02.local"]
+    doors = doors_from_config(
+        CONFIG_SCHEMA(
+            {
+                "doors": [
+                    _door(
+                        terminals=[
+                            _hik(
+                                id=f"h{n}",
+                                webhook_id=f"hook-{n}-0123456789abcdef",
+                                host=host,
+                                username="admin",
+                            )
+                            for n, host in enumerate(hosts)
+                        ]
+                    )
+                ]
+            }
+        )
+    )
+    assert [t.host for t in doors[0].terminals] == hosts
+    assert {t.port for t in doors[0].terminals} == {80}
+
+
 def test_defaults_keep_no_snapshots() -> None:
     config = CONFIG_SCHEMA(None)
     assert config["match_threshold"] == 0.6
@@ -38,6 +67,9 @@ def test_defaults_keep_no_snapshots() -> None:
         ({"doors": [_door(), _door()]}, "door id 'd1' is used twice"),
         ({"doors": [_door(id="a b")]}, "expected an id"),
         ({"doors": [_door(terminals=[])]}, "length of value must be at least 1"),
+        ({"doors": [_door(terminals=[_hik(host="http://192.168.1.64")])]}, "no scheme"),
+        ({"doors": [_door(terminals=[_hik(host="192.168.1.64:8080")])]}, "no scheme, port"),
+        ({"doors": [_door(terminals=[_hik(host="192.168.1.64")])]}, "needs a username"),
     ],
 )
 def test_bad_configuration_is_explained(section: dict[str, object], message: str) -> None:
