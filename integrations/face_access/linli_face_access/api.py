@@ -25,6 +25,7 @@ from aiohttp import web
 
 from linli.auth.users import Role
 from linli.callback import callback
+from linli.components.api import async_register_openapi
 from linli.components.http import (
     KEY_HUB,
     KEY_PERMISSIONS,
@@ -41,7 +42,7 @@ from linli.components.websocket_api import (
     require_admin,
     websocket_command,
 )
-from linli.exceptions import Unauthorized
+from linli.exceptions import LinliError, Unauthorized
 from linli.services import ServiceCall, SupportsResponse
 from linli.util.dt import as_utc
 from linli_face_access.access import FaceAccessError
@@ -54,6 +55,7 @@ from linli_face_access.const import (
     CREDENTIAL_TYPES,
     DOMAIN,
 )
+from linli_face_access.openapi import OPENAPI_PATHS, OPENAPI_SCHEMAS
 
 if TYPE_CHECKING:
     from linli import Hub
@@ -63,8 +65,18 @@ if TYPE_CHECKING:
     from linli_face_access.access import FaceAccess
 
 SNAPSHOT_URL: Final = "/api/linli/face_access/snapshots/{snapshot_id}"
-_ID: Final = vol.All(str, vol.Strip, vol.Length(min=1, max=64))
-_LABEL: Final = vol.All(str, vol.Strip, vol.Length(min=1, max=255))
+NUL_MESSAGE: Final = "should not contain NUL characters"
+
+
+def _no_nul(value: str) -> str:
+    """Refuse text with NUL characters (PostgreSQL cannot store or compare them)."""
+    if "\x00" in value:
+        raise vol.Invalid(NUL_MESSAGE)
+    return value
+
+
+_ID: Final = vol.All(str, _no_nul, vol.Strip, vol.Length(min=1, max=64))
+_LABEL: Final = vol.All(str, _no_nul, vol.Strip, vol.Length(min=1, max=255))
 _TEMPLATE: Final = vol.All(str, vol.Length(min=1, max=8192))
 
 
@@ -77,7 +89,7 @@ def _face(hub: Hub) -> FaceAccess:
 def _since(value: Any) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(str(value)))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise vol.Invalid(f"invalid date and time {value!r}: use ISO 8601") from None
 
 
@@ -442,6 +454,13 @@ def _limit(value: str | None) -> int:
     return limit
 
 
+def _text(value: str | None, name: str) -> str | None:
+    """A query or path value (None when empty); 400 for one with NUL characters."""
+    if value and "\x00" in value:
+        raise BadRequest(f"'{name}' {NUL_MESSAGE}.")
+    return value or None
+
+
 def _rest_reader(request: web.Request) -> tuple[Hub, Permissions, Context, str]:
     return (
         request.app[KEY_HUB],
@@ -460,6 +479,8 @@ def _rest_refusals() -> Iterator[None]:
         raise BadRequest(f"{err} not found.", HTTPStatus.NOT_FOUND) from err
     except FaceAccessError as err:
         raise BadRequest(str(err)) from err
+    except LinliError as err:  # the integration failed or was unloaded; its routes remain
+        raise BadRequest("Face access is not set up.", HTTPStatus.SERVICE_UNAVAILABLE) from err
 
 
 class AccessLogView(HubView):
@@ -478,8 +499,8 @@ class AccessLogView(HubView):
         with _rest_refusals():
             rows = await read_log(
                 *_rest_reader(request),
-                household_id=query.get("household_id") or None,
-                door_id=query.get("door_id") or None,
+                household_id=_text(query.get("household_id"), "household_id"),
+                door_id=_text(query.get("door_id"), "door_id"),
                 since=since,
                 limit=_limit(query.get("limit")),
             )
@@ -502,8 +523,8 @@ class CredentialsView(HubView):
         with _rest_refusals():
             result = await read_credentials(
                 *_rest_reader(request),
-                person_id=request.query.get("person_id") or None,
-                household_id=request.query.get("household_id") or None,
+                person_id=_text(request.query.get("person_id"), "person_id"),
+                household_id=_text(request.query.get("household_id"), "household_id"),
             )
         return json_response(result)
 
@@ -523,6 +544,7 @@ class CredentialRevokeView(HubView):
 
     async def post(self, request: web.Request, credential_id: str) -> web.StreamResponse:
         """Revoke the credential."""
+        _text(credential_id, "credential_id")
         with _rest_refusals():
             result = await revoke(request.app[KEY_HUB], request[KEY_PERMISSIONS], credential_id)
         return json_response(result)
@@ -538,7 +560,9 @@ class SnapshotView(HubView):
         """The image, for users whose scope holds its door (or their own household)."""
         hub: Hub = request.app[KEY_HUB]
         permissions: Permissions = request[KEY_PERMISSIONS]
-        store = _face(hub).store
+        with _rest_refusals():
+            store = _face(hub).store
+        _text(snapshot_id, "snapshot_id")
         meta = await store.async_get_snapshot(snapshot_id)
         user = permissions.user
         allowed = meta is not None and (
@@ -643,6 +667,7 @@ def async_register_api(hub: Hub) -> None:
         async_register_command(hub, handler)
     for view in (AccessLogView(), CredentialsView(), CredentialRevokeView(), SnapshotView()):
         async_register_view(hub, view)
+    async_register_openapi(hub, OPENAPI_PATHS, OPENAPI_SCHEMAS)
 
     async def handle(call: ServiceCall) -> dict[str, Any]:
         return await _async_service(hub, call)

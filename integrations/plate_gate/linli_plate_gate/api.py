@@ -105,6 +105,8 @@ def _text(data: Mapping[str, Any], key: str, *, required: bool, max_length: int)
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise _invalid(f"'{key}' should be a non-empty string of at most {max_length} chars.")
+    if "\x00" in value:  # PostgreSQL can neither store nor compare them
+        raise _invalid(f"'{key}' should not contain NUL characters.")
     return value.strip()
 
 

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from linli import Hub, HubKey
 from linli.components import websocket_api
+from linli.components.api import async_register_openapi
 from linli.components.http import (
     KEY_HUB,
     KEY_PERMISSIONS,
@@ -30,6 +31,7 @@ from linli.components.http import (
     read_json_object,
 )
 from linli_plate_gate.api import ApiError, Caller, PlateApi
+from linli_plate_gate.openapi import OPENAPI_PATHS, OPENAPI_SCHEMAS
 
 if TYPE_CHECKING:
     from linli.components.websocket_api import ActiveConnection
@@ -351,5 +353,6 @@ def async_register(hub: Hub, api: PlateApi) -> None:
     hub.data[PLATE_API] = api
     for view in VIEWS:
         async_register_view(hub, view())
+    async_register_openapi(hub, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     for command in WS_COMMANDS:
         websocket_api.async_register_command(hub, command)

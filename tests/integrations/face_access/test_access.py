@@ -342,3 +342,18 @@ async def test_door_entities_and_lint(community: Community) -> None:
     side = face.door_entity_id("b2_side")
     assert side is not None
     assert hub.states.get(side).attributes["lint"] == [issue["message"]]
+
+
+async def test_routes_of_a_face_access_that_is_gone_answer_503(community: Community) -> None:
+    from linli_face_access import DATA
+
+    hub = community.admin.hub
+    data = hub.data.pop(DATA)  # as after a failed setup: the routes stay, the state is gone
+    try:
+        for path in ("/api/linli/access_log", "/api/linli/credentials",
+                     "/api/linli/face_access/snapshots/x"):  # fmt: skip
+            response = await community.admin.get(path)
+            assert response.status == 503, path
+            assert (await response.json()) == {"message": "Face access is not set up."}
+    finally:
+        hub.data[DATA] = data
