@@ -10,7 +10,6 @@ Withdrawing the consent erases the templates and snapshots — on the terminals 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -43,6 +42,8 @@ from linli_face_access.const import (
 )
 
 if TYPE_CHECKING:
+    from linli.helpers.teardown import Teardown
+
     # Imported when set up (they pull in numpy): a hub without doors does not pay for them.
     from linli_face_access.access import FaceAccess, FaceAccessError
 
@@ -88,7 +89,7 @@ class FaceAccessData:
     """What the integration keeps on the hub."""
 
     face: FaceAccess
-    unloads: list[Callable[[], None]] = field(default_factory=list)
+    unloads: list[Teardown] = field(default_factory=list)
 
 
 DATA: Final[HubKey[FaceAccessData]] = HubKey(DOMAIN)
@@ -217,15 +218,12 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
 async def async_unload(hub: Hub) -> None:
     """Remove the device kind, webhooks, data kinds and door entities."""
     from linli.entity import async_remove_platform
+    from linli.helpers.teardown import async_teardown
 
     data = hub.data.pop(DATA)
     if data is None:
         return
-    for unload in reversed(data.unloads):
-        try:
-            unload()
-        except Exception:
-            _LOGGER.exception("Error unloading a part of face_access")
+    await async_teardown(data.unloads, DOMAIN)
     await async_remove_platform(hub, DOMAIN)
 
 

@@ -12,7 +12,6 @@ Other integrations (declaring ``mqtt`` as a dependency) use only these names::
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -249,13 +248,9 @@ async def async_unload(hub: Hub) -> None:
     data = hub.data.pop(DATA)
     if data is None:
         return
-    for unload in reversed(data.unloads):
-        try:
-            result = unload()
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                await result
-        except Exception:
-            _LOGGER.exception("Error unloading a part of the mqtt integration")
+    from linli.helpers.teardown import async_teardown
+
+    await async_teardown(data.unloads, DOMAIN)
     await data.client.async_stop()
     if data.broker is not None:
         await data.broker.async_stop()

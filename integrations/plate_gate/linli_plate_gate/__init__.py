@@ -9,10 +9,9 @@ configuration, the push format, the topics and what is kept about whom.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from linli import ConfigType, Hub, HubKey, Integration, IotClass, Manifest, hookimpl
 from linli_plate_gate.config import CONFIG_SCHEMA
@@ -21,6 +20,7 @@ from linli_plate_gate.const import DOMAIN
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from linli.helpers.teardown import Teardown
     from linli_plate_gate.gate import GateManager
 
 __all__ = ["DOMAIN", "MANIFEST", "async_add_resident_plate", "get_manager", "linli_integration"]
@@ -44,7 +44,7 @@ class PlateGateData:
     """What the integration keeps on the hub."""
 
     manager: GateManager
-    unloads: list[Callable[[], Any]] = field(default_factory=list)
+    unloads: list[Teardown] = field(default_factory=list)
 
 
 DATA: HubKey[PlateGateData] = HubKey(DOMAIN)
@@ -166,15 +166,12 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
 async def async_unload(hub: Hub) -> None:
     """Stop serving devices, forget the data kind, remove the entities."""
     from linli.entity import async_remove_platform
+    from linli.helpers.teardown import async_teardown
 
     data = hub.data.pop(DATA)
     if data is None:
         return
-    for unload in reversed(data.unloads):
-        try:
-            unload()
-        except Exception:
-            _LOGGER.exception("Error unloading part of plate_gate")
+    await async_teardown(data.unloads, DOMAIN)
     data.manager.async_stop()
     await async_remove_platform(hub, DOMAIN)
 
