@@ -8,59 +8,26 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-_STR: Final = {"type": "string"}
-_NULLABLE_STR: Final = {"type": ["string", "null"]}
+from linli.components.api.openapi_parts import (
+    NULLABLE_STRING,
+    STRING,
+    errors,
+    json_body,
+    json_reply,
+    path_param,
+    query_param,
+    ref,
+)
+
 _NULLABLE_TIME: Final = {"type": ["string", "null"], "format": "date-time"}
 _ID: Final = {"type": "string", "minLength": 1, "maxLength": 64}
 _TAGS: Final = ["face_access"]
-_ERRORS: Final = {
-    400: "Bad input, or a credential that cannot be issued as asked.",
-    401: "No or invalid bearer token.",
-    403: "Not allowed for this user.",
-    404: "Not found, or not visible to this user.",
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_BAD_INPUT: Final = {400: "Bad input, or a credential that cannot be issued as asked."}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    """Error responses: 401 (always) in plain text, the others a Message."""
-    out: dict[str, Any] = {}
-    for code in sorted({401, *codes}):
-        if code == 401:
-            out["401"] = {
-                "description": _ERRORS[401],
-                "content": {"text/plain": {"schema": _STR}},
-            }
-        else:
-            out[str(code)] = _json(_ref("Message"), _ERRORS[code])
-    return out
-
-
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or _STR,
-    }
-
-
-def _path(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^/]+$"},
-    }
+    """The error responses for ``codes`` (and 401), with face_access's 400 wording."""
+    return errors(*codes, descriptions=_BAD_INPUT)
 
 
 OPENAPI_PATHS: Final[dict[str, Any]] = {
@@ -74,21 +41,23 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             ),
             "tags": _TAGS,
             "parameters": [
-                _query("household_id", "Only this household's passages (empty: any)."),
-                _query("door_id", "Only this door (empty: any)."),
-                _query(
+                query_param("household_id", "Only this household's passages (empty: any)."),
+                query_param("door_id", "Only this door (empty: any)."),
+                query_param(
                     "since",
                     "Only passages at or after this ISO 8601 time (UTC when without offset).",
                     {"type": "string", "format": "date-time"},
                 ),
-                _query(
+                query_param(
                     "limit",
                     "At most this many rows (default 100).",
                     {"type": "integer", "minimum": 1, "maximum": 10_000},
                 ),
             ],
             "responses": {
-                "200": _json({"type": "array", "items": _ref("FaceAccessLogEntry")}, "The rows."),
+                "200": json_reply(
+                    {"type": "array", "items": ref("FaceAccessLogEntry")}, "The rows."
+                ),
                 **_errors(400, 403, 404),
             },
         }
@@ -104,15 +73,15 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             ),
             "tags": _TAGS,
             "parameters": [
-                _query("person_id", "The person (wins over household_id)."),
-                _query("household_id", "The household: each member, and its visitor codes."),
+                query_param("person_id", "The person (wins over household_id)."),
+                query_param("household_id", "The household: each member, and its visitor codes."),
             ],
             "responses": {
-                "200": _json(
+                "200": json_reply(
                     {
                         "type": "array",
                         "items": {
-                            "anyOf": [_ref("PersonCredentials"), _ref("HouseholdVisitorCodes")]
+                            "anyOf": [ref("PersonCredentials"), ref("HouseholdVisitorCodes")]
                         },
                     },
                     "The credentials.",
@@ -130,13 +99,10 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
                 "not issue cards."
             ),
             "tags": _TAGS,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("NewFaceAccessCredential")}},
-            },
+            "requestBody": json_body(ref("NewFaceAccessCredential")),
             "responses": {
-                "201": _json(
-                    _ref("IssuedFaceAccessCredential"), "The credential (and a QR token)."
+                "201": json_reply(
+                    ref("IssuedFaceAccessCredential"), "The credential (and a QR token)."
                 ),
                 **_errors(400, 403, 404),
             },
@@ -147,9 +113,9 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "revokeFaceAccessCredential",
             "summary": "Revoke a credential.",
             "tags": _TAGS,
-            "parameters": [_path("credential_id", "The credential's id.")],
+            "parameters": [path_param("credential_id", "The credential's id.")],
             "responses": {
-                "200": _json(_ref("FaceAccessCredential"), "The revoked credential."),
+                "200": json_reply(ref("FaceAccessCredential"), "The revoked credential."),
                 **_errors(403, 404),
             },
         }
@@ -163,7 +129,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
                 "for their own household. Kept only with `store_snapshots`."
             ),
             "tags": _TAGS,
-            "parameters": [_path("snapshot_id", "The snapshot's id (from the access log).")],
+            "parameters": [path_param("snapshot_id", "The snapshot's id (from the access log).")],
             "responses": {
                 "200": {
                     "description": "The image.",
@@ -179,35 +145,35 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "FaceAccessLogEntry": {
         "type": "object",
         "properties": {
-            "id": _STR,
+            "id": STRING,
             "time": {"type": "string", "format": "date-time"},
-            "door_id": _STR,
-            "terminal_id": _STR,
-            "area_id": _NULLABLE_STR,
-            "person_id": _NULLABLE_STR,
-            "household_id": _NULLABLE_STR,
-            "credential_id": _NULLABLE_STR,
+            "door_id": STRING,
+            "terminal_id": STRING,
+            "area_id": NULLABLE_STRING,
+            "person_id": NULLABLE_STRING,
+            "household_id": NULLABLE_STRING,
+            "credential_id": NULLABLE_STRING,
             "method": {"type": "string", "enum": ["face", "card", "qr", "pin"]},
             "granted": {"type": "boolean"},
-            "reason": _STR,
+            "reason": STRING,
             "decided_by": {"type": "string", "enum": ["terminal", "hub"]},
-            "snapshot_id": _NULLABLE_STR,
+            "snapshot_id": NULLABLE_STRING,
         },
         "required": ["id", "time", "door_id", "terminal_id", "method", "granted", "reason"],
     },
     "FaceAccessCredential": {
         "type": "object",
         "properties": {
-            "id": _STR,
+            "id": STRING,
             "type": {"type": "string", "enum": ["card", "qr", "pin", "visitor_qr"]},
-            "person_id": _NULLABLE_STR,
-            "household_id": _NULLABLE_STR,
-            "label": _NULLABLE_STR,
+            "person_id": NULLABLE_STRING,
+            "household_id": NULLABLE_STRING,
+            "label": NULLABLE_STRING,
             "card_no_tail": {
                 "type": ["string", "null"],
                 "description": "A card's last four characters.",
             },
-            "issued_by": _NULLABLE_STR,
+            "issued_by": NULLABLE_STRING,
             "created": {"type": "string", "format": "date-time"},
             "expires": _NULLABLE_TIME,
             "revoked": _NULLABLE_TIME,
@@ -219,8 +185,8 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "PersonCredentials": {
         "type": "object",
         "properties": {
-            "person_id": _STR,
-            "credentials": {"type": "array", "items": _ref("FaceAccessCredential")},
+            "person_id": STRING,
+            "credentials": {"type": "array", "items": ref("FaceAccessCredential")},
             "face": {
                 "type": "object",
                 "properties": {
@@ -230,7 +196,7 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
                         "items": {
                             "type": "object",
                             "properties": {
-                                "id": _STR,
+                                "id": STRING,
                                 "dims": {"type": "integer"},
                                 "enrolled": {"type": "string", "format": "date-time"},
                             },
@@ -246,11 +212,11 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "person_id": _STR,
-                        "terminal_id": _STR,
+                        "person_id": STRING,
+                        "terminal_id": STRING,
                         "requested": {"type": "string", "format": "date-time"},
                         "verified": _NULLABLE_TIME,
-                        "error": _NULLABLE_STR,
+                        "error": NULLABLE_STRING,
                     },
                     "required": ["person_id", "terminal_id", "requested"],
                 },
@@ -261,8 +227,8 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "HouseholdVisitorCodes": {
         "type": "object",
         "properties": {
-            "household_id": _STR,
-            "visitor_codes": {"type": "array", "items": _ref("FaceAccessCredential")},
+            "household_id": STRING,
+            "visitor_codes": {"type": "array", "items": ref("FaceAccessCredential")},
         },
         "required": ["household_id", "visitor_codes"],
     },
@@ -298,7 +264,7 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "IssuedFaceAccessCredential": {
         "type": "object",
         "properties": {
-            "credential": _ref("FaceAccessCredential"),
+            "credential": ref("FaceAccessCredential"),
             "qr": {"type": "string", "description": "A QR code's token: shown only now."},
         },
         "required": ["credential"],

@@ -8,75 +8,42 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from linli.components.api.openapi_parts import (
+    NULLABLE_STRING,
+    STRING,
+    array_of,
+    errors,
+    json_body,
+    json_reply,
+    path_param,
+    query_param,
+    ref,
+)
 from linli_plate_gate.api import MAX_NOTE
 from linli_plate_gate.plates import COLOR_CODES, PlateClass, PlateColor, PlateFlag
 
-_STR: Final = {"type": "string"}
-_NULLABLE_STR: Final = {"type": ["string", "null"]}
 _NULLABLE_NUMBER: Final = {"type": ["number", "null"]}
 _TAGS: Final = ["plate_gate"]
-_ERRORS: Final = {
-    400: "Bad input.",
-    401: "No or invalid bearer token.",
-    403: "Not allowed for this user.",
-    404: "Not found, or not visible to this user.",
-    409: "The plate is registered already.",
-    503: "Plate gates are not set up.",
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_ERRORS: Final = {409: "The plate is registered already.", 503: "Plate gates are not set up."}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    """Error responses: 401 in plain text, the others a Message; 401 and 503 always."""
-    out: dict[str, Any] = {}
-    for code in sorted({401, 503, *codes}):
-        if code == 401:
-            out["401"] = {
-                "description": _ERRORS[401],
-                "content": {"text/plain": {"schema": _STR}},
-            }
-        else:
-            out[str(code)] = _json(_ref("Message"), _ERRORS[code])
-    return out
+    """The error responses for ``codes``, and 401 and 503 always."""
+    return errors(503, *codes, descriptions=_ERRORS)
 
 
-def _list(name: str, description: str, *errors: int) -> dict[str, Any]:
-    return {"200": _json({"type": "array", "items": _ref(name)}, description), **_errors(*errors)}
+def _list(name: str, description: str, *codes: int) -> dict[str, Any]:
+    return {"200": json_reply(array_of(name), description), **_errors(*codes)}
 
 
 def _text(max_length: int, description: str) -> dict[str, Any]:
     return {"type": "string", "maxLength": max_length, "description": description}
 
 
-def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
-
-
-def _path(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^/]+$"},
-    }
-
-
-def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-_HOUSEHOLD_QUERY: Final = _query(
-    "household_id", _text(64, "Only this household's entries (empty: every one in reach).")
+_HOUSEHOLD_QUERY: Final = query_param(
+    "household_id", schema=_text(64, "Only this household's entries (empty: every one in reach).")
 )
-_DELETED: Final = _json(_ref("Message"), "Done.")
+_DELETED: Final = json_reply(ref("Message"), "Done.")
 _TIME: Final = {
     "type": ["string", "number"],
     "description": "An ISO 8601 time (local when without offset) or Unix seconds.",
@@ -105,12 +72,12 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "addResidentPlate",
             "summary": "Register a household's plate (staff in scope, admins).",
             "tags": _TAGS,
-            "requestBody": _body("NewResidentPlate"),
+            "requestBody": json_body(ref("NewResidentPlate")),
             "responses": {
-                "201": _json(
+                "201": json_reply(
                     {
                         "allOf": [
-                            _ref("ResidentPlate"),
+                            ref("ResidentPlate"),
                             {
                                 "type": "object",
                                 "properties": {
@@ -134,7 +101,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "removeResidentPlate",
             "summary": "Remove a resident plate (staff in scope, admins).",
             "tags": _TAGS,
-            "parameters": [_path("plate_id", "The plate's id.")],
+            "parameters": [path_param("plate_id", "The plate's id.")],
             "responses": {"200": _DELETED, **_errors(403, 404)},
         }
     },
@@ -149,9 +116,9 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "addToPlateBlacklist",
             "summary": "Never let a plate in (staff, admins).",
             "tags": _TAGS,
-            "requestBody": _body("NewBlacklistEntry"),
+            "requestBody": json_body(ref("NewBlacklistEntry")),
             "responses": {
-                "201": _json(_ref("BlacklistEntry"), "The entry."),
+                "201": json_reply(ref("BlacklistEntry"), "The entry."),
                 **_errors(400, 403),
             },
         },
@@ -161,7 +128,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "removeFromPlateBlacklist",
             "summary": "Take a plate off the blacklist (staff, admins).",
             "tags": _TAGS,
-            "parameters": [_path("entry_id", "The entry's id.")],
+            "parameters": [path_param("entry_id", "The entry's id.")],
             "responses": {"200": _DELETED, **_errors(403, 404)},
         }
     },
@@ -179,9 +146,9 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "summary": "Let a visitor's plate in for a window of at most 31 days.",
             "description": "Residents for their own household; staff in scope; admins.",
             "tags": _TAGS,
-            "requestBody": _body("NewVisitorPass"),
+            "requestBody": json_body(ref("NewVisitorPass")),
             "responses": {
-                "201": _json(_ref("VisitorPass"), "The pass."),
+                "201": json_reply(ref("VisitorPass"), "The pass."),
                 **_errors(400, 403, 404),
             },
         },
@@ -191,7 +158,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "removeVisitorPass",
             "summary": "Cancel a visitor pass.",
             "tags": _TAGS,
-            "parameters": [_path("pass_id", "The pass's id.")],
+            "parameters": [path_param("pass_id", "The pass's id.")],
             "responses": {"200": _DELETED, **_errors(403, 404)},
         }
     },
@@ -205,14 +172,18 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             ),
             "tags": _TAGS,
             "parameters": [
-                _query("gate_id", _text(64, "Only this gate.")),
+                query_param("gate_id", schema=_text(64, "Only this gate.")),
                 _HOUSEHOLD_QUERY,
-                _query("plate", _text(32, "Only this plate.")),
-                _query("since", {**_STR, "description": "From this ISO 8601 time on."}),
-                _query("until", {**_STR, "description": "Before this ISO 8601 time."}),
-                _query(
+                query_param("plate", schema=_text(32, "Only this plate.")),
+                query_param(
+                    "since", schema={**STRING, "description": "From this ISO 8601 time on."}
+                ),
+                query_param(
+                    "until", schema={**STRING, "description": "Before this ISO 8601 time."}
+                ),
+                query_param(
                     "limit",
-                    {
+                    schema={
                         "type": "integer",
                         "description": "At most this many (1 to 1000; default 100).",
                     },
@@ -224,20 +195,20 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
 }
 
 _PLATE_OUT: Final = {
-    "id": _STR,
-    "plate": _STR,
+    "id": STRING,
+    "plate": STRING,
     "color": _COLOR_OUT,
     "created_ts": {"type": "number"},
-    "created_by": _NULLABLE_STR,
+    "created_by": NULLABLE_STRING,
 }
 OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "ResidentPlate": {
         "type": "object",
         "properties": {
             **_PLATE_OUT,
-            "household_id": _STR,
+            "household_id": STRING,
             "class": {"type": "string", "enum": [c.value for c in PlateClass]},
-            "note": _NULLABLE_STR,
+            "note": NULLABLE_STRING,
         },
         "required": ["id", "household_id", "plate", "color", "class", "note", "created_ts"],
     },
@@ -254,7 +225,7 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     },
     "BlacklistEntry": {
         "type": "object",
-        "properties": {**_PLATE_OUT, "reason": _NULLABLE_STR},
+        "properties": {**_PLATE_OUT, "reason": NULLABLE_STRING},
         "required": ["id", "plate", "color", "reason", "created_ts"],
     },
     "NewBlacklistEntry": {
@@ -271,14 +242,14 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "properties": {
             **_PLATE_OUT,
-            "household_id": _STR,
+            "household_id": STRING,
             "start_ts": {"type": "number"},
             "end_ts": {"type": "number"},
-            "note": _NULLABLE_STR,
+            "note": NULLABLE_STRING,
             "uses": {"type": "integer", "minimum": 0},
             "used": {"type": "boolean"},
             "first_used_ts": _NULLABLE_NUMBER,
-            "last_read_id": _NULLABLE_STR,
+            "last_read_id": NULLABLE_STRING,
         },
         "required": ["id", "household_id", "plate", "start_ts", "end_ts", "uses", "used"],
     },
@@ -298,29 +269,29 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
     "GateRead": {
         "type": "object",
         "properties": {
-            "read_id": _STR,
+            "read_id": STRING,
             "time_ts": {"type": "number"},
             "record_ts": _NULLABLE_NUMBER,
-            "gate_id": _STR,
-            "car_park": _STR,
-            "area_id": _NULLABLE_STR,
-            "direction": _STR,
-            "source": _STR,
-            "raw_plate": _STR,
-            "plate": _STR,
-            "color": _NULLABLE_STR,
-            "plate_class": _STR,
+            "gate_id": STRING,
+            "car_park": STRING,
+            "area_id": NULLABLE_STRING,
+            "direction": STRING,
+            "source": STRING,
+            "raw_plate": STRING,
+            "plate": STRING,
+            "color": NULLABLE_STRING,
+            "plate_class": STRING,
             "plate_valid": {"type": "boolean"},
-            "plate_flag": _NULLABLE_STR,
+            "plate_flag": NULLABLE_STRING,
             "confidence": _NULLABLE_NUMBER,
-            "category": _STR,
-            "decision": _STR,
-            "household_id": _NULLABLE_STR,
-            "visitor_pass_id": _NULLABLE_STR,
+            "category": STRING,
+            "decision": STRING,
+            "household_id": NULLABLE_STRING,
+            "visitor_pass_id": NULLABLE_STRING,
             "offline": {"type": "boolean"},
-            "opened_by": _NULLABLE_STR,
+            "opened_by": NULLABLE_STRING,
             "opened_ts": _NULLABLE_NUMBER,
-            "denied_by": _NULLABLE_STR,
+            "denied_by": NULLABLE_STRING,
             "denied_ts": _NULLABLE_NUMBER,
         },
         "required": ["read_id", "time_ts", "gate_id", "car_park", "plate", "decision"],

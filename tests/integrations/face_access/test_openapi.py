@@ -5,36 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import warnings
-from collections import Counter
-from typing import Any
 
-import hypothesis
 import pytest
-import requests
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode, checks
 
-from linli.components.http import get_http
 from linli.db.testing import db_url
 from linli.testing.community import Community
+from linli.testing.openapi import (
+    ExplicitCases,
+    assert_routes_documented,
+    fuzz_operations,
+    served_linli_routes,
+)
 from linli_face_access import get_face_access
 from linli_face_access.openapi import OPENAPI_PATHS
 
 from .conftest import FaceTerminal, b64, grant_face_consent, near, template, tiny_jpeg
 
 __all__ = ["db_url"]
-
-MAX_EXAMPLES = 80
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-]
-
-Examples = dict[tuple[str, str], list[dict[str, Any]]]
 
 
 @pytest.fixture
@@ -47,80 +34,7 @@ async def test_document_describes_every_face_access_route(community: Community) 
     response = await community.admin.get("/api/linli/openapi.json", auth=False)
     assert response.status == 200
     document = await response.json()
-    served = {
-        (route.method, route.resource.canonical)  # type: ignore[union-attr]
-        for route in get_http(community.admin.hub).app.router.routes()
-        if route.resource is not None and route.resource.canonical.startswith("/api/linli/")
-    }
-    described = {
-        (method.upper(), path) for path, item in document["paths"].items() for method in item
-    }
-    ours = {(m, p) for m, p in described if p in OPENAPI_PATHS}
-    assert ours == {(m.upper(), p) for p, item in OPENAPI_PATHS.items() for m in item}
-    assert ours <= served
-    # And every Linli route of this hub is described (the core's alert actions are one route).
-    action = "/api/linli/alerts/{alert_id}/{action}"
-    if ("POST", action) in served:
-        served = {(m, p) for m, p in served if p != action} | {
-            ("POST", f"/api/linli/alerts/{{alert_id}}/{a}")
-            for a in ("acknowledge", "assign", "resolve")
-        }
-    assert served - {("GET", "/api/linli/openapi.json")} == described
-
-
-def _fuzz_operation(
-    operation: Any,
-    base_url: str,
-    headers: dict[str, str],
-    examples: list[dict[str, Any]],
-    failures: list[str],
-) -> Counter[int]:
-    """Fuzz one operation, valid and invalid input: the statuses seen; failures appended."""
-    seen: Counter[int] = Counter()
-    session = requests.Session()
-
-    @settings(
-        max_examples=MAX_EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-    )
-    @hypothesis.given(case=operation.as_strategy() | operation.as_strategy(GenerationMode.NEGATIVE))
-    def check(case: schemathesis.Case) -> None:
-        response = case.call(base_url=base_url, session=session, headers=headers)
-        seen[response.status_code] += 1
-        try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
-        except (AssertionError, BaseExceptionGroup) as err:
-            failures.append(f"{case.method} {case.formatted_path}: {err}")
-
-    for example in examples:
-        media = {"media_type": "application/json"} if "body" in example else {}
-        check = hypothesis.example(case=operation.Case(**example, **media))(check)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check()
-    session.close()
-    return seen
-
-
-def _fuzz(
-    base_url: str, token: str, examples: Examples
-) -> tuple[list[str], dict[str, Counter[int]]]:
-    """Run schemathesis on face_access's operations (blocking: runs in a worker thread)."""
-    headers = {"Authorization": f"Bearer {token}"}
-    schema = schemathesis.openapi.from_url(f"{base_url}/api/linli/openapi.json")
-    failures: list[str] = []
-    statuses: dict[str, Counter[int]] = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path in OPENAPI_PATHS:
-            method = operation.method.upper()
-            statuses[f"{method} {operation.path}"] = _fuzz_operation(
-                operation, base_url, headers, examples.get((method, operation.path), []), failures
-            )
-    return failures, statuses
+    assert_routes_documented(document, served_linli_routes(community.admin.hub), OPENAPI_PATHS)
 
 
 async def test_schemathesis_finds_no_server_error(
@@ -146,7 +60,7 @@ async def test_schemathesis_finds_no_server_error(
     assert issued.status == 201, await issued.text()
     credential_id = (await issued.json())["credential"]["id"]
 
-    examples: Examples = {
+    examples: ExplicitCases = {
         ("GET", "/api/linli/access_log"): [
             {"query": {}},
             {"query": {"household_id": household, "since": "2020-01-01T00:00:00+08:00"}},
@@ -168,7 +82,12 @@ async def test_schemathesis_finds_no_server_error(
         ],
     }
     failures, statuses = await asyncio.get_running_loop().run_in_executor(
-        None, _fuzz, community.admin.base_url, community.admin.token, examples
+        None,
+        fuzz_operations,
+        community.admin.base_url,
+        community.admin.token,
+        lambda method, path: path in OPENAPI_PATHS,
+        examples,
     )
     assert failures == []
     assert set(statuses) == {

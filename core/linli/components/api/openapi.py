@@ -3,7 +3,8 @@
 Written as data beside the handlers (``linli_views``); a test checks that every route of the
 table is served and every Linli route is described. Other integrations that serve routes under
 ``/api/linli/`` describe them with :func:`async_register_openapi` (paths and schemas in the
-same OpenAPI 3.1 form), so the one document covers what this hub serves.
+same OpenAPI 3.1 form, built with :mod:`linli.components.api.openapi_parts` like these), so
+the one document covers what this hub serves.
 """
 
 from __future__ import annotations
@@ -13,68 +14,21 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from linli.components.api.openapi_parts import (
+    MESSAGE,
+    NULLABLE_STRING,
+    STRING,
+    array_of,
+    errors,
+    json_body,
+    json_reply,
+    path_param,
+    query_param,
+    ref,
+)
 from linli.components.http import KEY_HUB, HubView, json_response
 from linli.const import __version__
 from linli.hub import Hub, HubKey
-
-_STR: Final = {"type": "string"}
-_NULLABLE_STR: Final = {"type": ["string", "null"]}
-_MESSAGE: Final = {
-    "type": "object",
-    "properties": {"message": _STR},
-    "required": ["message"],
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "Bad input.",
-        401: "No or invalid bearer token.",
-        403: "Not allowed for this user.",
-        404: "Not found, or not visible to this user.",
-        409: "Not possible in the current state.",
-        503: "The component behind it is not running.",
-    }
-    out: dict[str, Any] = {}
-    for code in codes:
-        if code == 401:
-            out["401"] = {"description": text[401], "content": {"text/plain": {"schema": _STR}}}
-        else:
-            out[str(code)] = _json(_ref("Message"), text[code])
-    return out
-
-
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^/]+$"},
-    }
-
-
-def _query(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": _STR,
-    }
-
-
-def _body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
-
 
 _NOTE_BODY: Final = {
     "type": "object",
@@ -83,25 +37,25 @@ _NOTE_BODY: Final = {
 }
 
 SCHEMAS: Final[dict[str, Any]] = {
-    "Message": _MESSAGE,
+    "Message": MESSAGE,
     "Alert": {
         "type": "object",
         "properties": {
-            "id": _STR,
-            "kind": _STR,
-            "severity": _STR,
-            "title": _STR,
-            "message": _NULLABLE_STR,
-            "area_id": _STR,
-            "source_entity_id": _NULLABLE_STR,
-            "assignee": _NULLABLE_STR,
+            "id": STRING,
+            "kind": STRING,
+            "severity": STRING,
+            "title": STRING,
+            "message": NULLABLE_STRING,
+            "area_id": STRING,
+            "source_entity_id": NULLABLE_STRING,
+            "assignee": NULLABLE_STRING,
             "state": {"type": "string", "enum": ["new", "acknowledged", "resolved", "dismissed"]},
-            "dedup_key": _NULLABLE_STR,
+            "dedup_key": NULLABLE_STRING,
             "occurrences": {"type": "integer"},
-            "created_at": _STR,
-            "updated_at": _STR,
-            "last_seen_at": _STR,
-            "closed_at": _NULLABLE_STR,
+            "created_at": STRING,
+            "updated_at": STRING,
+            "last_seen_at": STRING,
+            "closed_at": NULLABLE_STRING,
             "evidence": {"type": "array", "items": {"type": "object"}},
             "data": {"type": "object"},
             "history": {"type": "array", "items": {"type": "object"}},
@@ -111,32 +65,32 @@ SCHEMAS: Final[dict[str, Any]] = {
     "Household": {
         "type": "object",
         "properties": {
-            "id": _STR,
-            "name": _STR,
-            "room_ids": {"type": "array", "items": _STR},
-            "created_at": _STR,
+            "id": STRING,
+            "name": STRING,
+            "room_ids": {"type": "array", "items": STRING},
+            "created_at": STRING,
         },
         "required": ["id", "name", "room_ids"],
     },
     "Person": {
         "type": "object",
         "properties": {
-            "id": _STR,
-            "name": _STR,
-            "household_id": _NULLABLE_STR,
-            "relation": _STR,
+            "id": STRING,
+            "name": STRING,
+            "household_id": NULLABLE_STRING,
+            "relation": STRING,
             "birth_year": {"type": ["integer", "null"]},
-            "tags": {"type": "array", "items": _STR},
-            "user_id": _NULLABLE_STR,
+            "tags": {"type": "array", "items": STRING},
+            "user_id": NULLABLE_STRING,
         },
         "required": ["id", "name"],
     },
     "HouseholdWithMembers": {
         "allOf": [
-            _ref("Household"),
+            ref("Household"),
             {
                 "type": "object",
-                "properties": {"members": {"type": "array", "items": _ref("Person")}},
+                "properties": {"members": {"type": "array", "items": ref("Person")}},
                 "required": ["members"],
             },
         ]
@@ -144,18 +98,18 @@ SCHEMAS: Final[dict[str, Any]] = {
     "Consent": {
         "type": "object",
         "properties": {
-            "id": _STR,
-            "person_id": _STR,
-            "household_id": _NULLABLE_STR,
-            "data_kind": _STR,
-            "scope": _STR,
-            "method": _STR,
-            "notice_version": _STR,
-            "operator_user_id": _NULLABLE_STR,
-            "guardian_person_id": _NULLABLE_STR,
-            "granted_at": _STR,
-            "withdrawn_at": _NULLABLE_STR,
-            "withdrawn_by": _NULLABLE_STR,
+            "id": STRING,
+            "person_id": STRING,
+            "household_id": NULLABLE_STRING,
+            "data_kind": STRING,
+            "scope": STRING,
+            "method": STRING,
+            "notice_version": STRING,
+            "operator_user_id": NULLABLE_STRING,
+            "guardian_person_id": NULLABLE_STRING,
+            "granted_at": STRING,
+            "withdrawn_at": NULLABLE_STRING,
+            "withdrawn_by": NULLABLE_STRING,
             "active": {"type": "boolean"},
         },
         "required": ["id", "person_id", "data_kind", "scope", "active"],
@@ -176,25 +130,21 @@ SCHEMAS: Final[dict[str, Any]] = {
     "User": {
         "type": "object",
         "properties": {
-            "id": _STR,
-            "name": _STR,
+            "id": STRING,
+            "name": STRING,
             "role": {
                 "type": "string",
                 "enum": ["admin", "staff", "grid_worker", "police", "resident"],
             },
-            "area_ids": {"type": "array", "items": _STR},
-            "person_id": _NULLABLE_STR,
+            "area_ids": {"type": "array", "items": STRING},
+            "person_id": NULLABLE_STRING,
             "is_active": {"type": "boolean"},
             "system_generated": {"type": "boolean"},
-            "created_at": _STR,
+            "created_at": STRING,
         },
         "required": ["id", "name", "role"],
     },
 }
-
-
-def _array(name: str) -> dict[str, Any]:
-    return {"type": "array", "items": _ref(name)}
 
 
 def _alert_action(action: str, summary: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -203,11 +153,11 @@ def _alert_action(action: str, summary: str, body: dict[str, Any]) -> dict[str, 
             "operationId": f"{action}Alert",
             "summary": summary,
             "tags": ["alerts"],
-            "parameters": [_path_param("alert_id", "The alert's id.")],
-            "requestBody": _body(body, required=action == "assign"),
+            "parameters": [path_param("alert_id", "The alert's id.")],
+            "requestBody": json_body(body, required=action == "assign"),
             "responses": {
-                "200": _json(_ref("Alert"), "The changed alert."),
-                **_errors(400, 401, 403, 404, 409),
+                "200": json_reply(ref("Alert"), "The changed alert."),
+                **errors(400, 401, 403, 404, 409),
             },
         }
     }
@@ -219,7 +169,7 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "getMe",
             "summary": "The user behind the token.",
             "tags": ["users"],
-            "responses": {"200": _json(_ref("User"), "The user."), **_errors(401)},
+            "responses": {"200": json_reply(ref("User"), "The user."), **errors(401)},
         }
     },
     "/api/linli/alerts": {
@@ -228,13 +178,15 @@ PATHS: Final[dict[str, Any]] = {
             "summary": "Alerts in the user's scope, oldest first.",
             "tags": ["alerts"],
             "parameters": [
-                _query("state", "Comma-separated states: new, acknowledged, resolved, dismissed."),
-                _query("kind", "Comma-separated kinds."),
-                _query("area_id", "Only this area and below."),
+                query_param(
+                    "state", "Comma-separated states: new, acknowledged, resolved, dismissed."
+                ),
+                query_param("kind", "Comma-separated kinds."),
+                query_param("area_id", "Only this area and below."),
             ],
             "responses": {
-                "200": _json(_array("Alert"), "The alerts."),
-                **_errors(400, 401, 404),
+                "200": json_reply(array_of("Alert"), "The alerts."),
+                **errors(400, 401, 404),
             },
         }
     },
@@ -243,8 +195,8 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "getAlert",
             "summary": "One alert with its history.",
             "tags": ["alerts"],
-            "parameters": [_path_param("alert_id", "The alert's id.")],
-            "responses": {"200": _json(_ref("Alert"), "The alert."), **_errors(401, 404)},
+            "parameters": [path_param("alert_id", "The alert's id.")],
+            "responses": {"200": json_reply(ref("Alert"), "The alert."), **errors(401, 404)},
         }
     },
     "/api/linli/alerts/{alert_id}/acknowledge": _alert_action(
@@ -271,7 +223,10 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "listHouseholds",
             "summary": "Households the user may read (audited for staff, grid workers, police).",
             "tags": ["households"],
-            "responses": {"200": _json(_array("Household"), "The households."), **_errors(401)},
+            "responses": {
+                "200": json_reply(array_of("Household"), "The households."),
+                **errors(401),
+            },
         }
     },
     "/api/linli/households/{household_id}": {
@@ -279,10 +234,10 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "getHousehold",
             "summary": "A household with its members (audited).",
             "tags": ["households"],
-            "parameters": [_path_param("household_id", "The household's id.")],
+            "parameters": [path_param("household_id", "The household's id.")],
             "responses": {
-                "200": _json(_ref("HouseholdWithMembers"), "The household."),
-                **_errors(401, 404),
+                "200": json_reply(ref("HouseholdWithMembers"), "The household."),
+                **errors(401, 404),
             },
         }
     },
@@ -292,8 +247,8 @@ PATHS: Final[dict[str, Any]] = {
             "summary": "Consents of a person or household (admins may omit both).",
             "tags": ["consents"],
             "parameters": [
-                _query("person_id", "The person's id."),
-                _query("household_id", "The household's id."),
+                query_param("person_id", "The person's id."),
+                query_param("household_id", "The household's id."),
                 {
                     "name": "include_withdrawn",
                     "in": "query",
@@ -302,18 +257,18 @@ PATHS: Final[dict[str, Any]] = {
                 },
             ],
             "responses": {
-                "200": _json(_array("Consent"), "The consents."),
-                **_errors(400, 401, 404),
+                "200": json_reply(array_of("Consent"), "The consents."),
+                **errors(400, 401, 404),
             },
         },
         "post": {
             "operationId": "grantConsent",
             "summary": "Record a consent (admins, staff, the person's own household).",
             "tags": ["consents"],
-            "requestBody": _body(_ref("NewConsent")),
+            "requestBody": json_body(ref("NewConsent")),
             "responses": {
-                "201": _json(_ref("Consent"), "The recorded consent."),
-                **_errors(400, 401, 403, 404),
+                "201": json_reply(ref("Consent"), "The recorded consent."),
+                **errors(400, 401, 403, 404),
             },
         },
     },
@@ -322,8 +277,8 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "getConsent",
             "summary": "One consent.",
             "tags": ["consents"],
-            "parameters": [_path_param("consent_id", "The consent's id.")],
-            "responses": {"200": _json(_ref("Consent"), "The consent."), **_errors(401, 404)},
+            "parameters": [path_param("consent_id", "The consent's id.")],
+            "responses": {"200": json_reply(ref("Consent"), "The consent."), **errors(401, 404)},
         }
     },
     "/api/linli/consents/{consent_id}/withdraw": {
@@ -331,10 +286,10 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "withdrawConsent",
             "summary": "Withdraw an active consent.",
             "tags": ["consents"],
-            "parameters": [_path_param("consent_id", "The consent's id.")],
+            "parameters": [path_param("consent_id", "The consent's id.")],
             "responses": {
-                "200": _json(_ref("Consent"), "The withdrawn consent."),
-                **_errors(400, 401, 403, 404, 409),
+                "200": json_reply(ref("Consent"), "The withdrawn consent."),
+                **errors(400, 401, 403, 404, 409),
             },
         }
     },
@@ -343,7 +298,7 @@ PATHS: Final[dict[str, Any]] = {
             "operationId": "listUsers",
             "summary": "Every user (admins).",
             "tags": ["users"],
-            "responses": {"200": _json(_array("User"), "The users."), **_errors(401, 403)},
+            "responses": {"200": json_reply(array_of("User"), "The users."), **errors(401, 403)},
         }
     },
 }

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import voluptuous as vol
 
+from linli.components.api.openapi_parts import array_of, errors, json_reply, path_param, ref
 from linli.components.http import (
     KEY_HUB,
     KEY_PERMISSIONS,
@@ -129,7 +130,6 @@ def async_register_commands(hub: Hub) -> None:
     async_register_command(hub, handle_data_kinds)
 
 
-_MESSAGE_REF: Final = {"$ref": "#/components/schemas/Message"}
 OPENAPI_PATHS: Final[dict[str, Any]] = {
     "/api/linli/persons/{person_id}/export": {
         "get": {
@@ -141,37 +141,10 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
                 "never police."
             ),
             "tags": ["privacy"],
-            "parameters": [
-                {
-                    "name": "person_id",
-                    "in": "path",
-                    "required": True,
-                    "description": "The person's id.",
-                    "schema": {
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": 128,
-                        "pattern": "^[^/]+$",
-                    },
-                }
-            ],
+            "parameters": [path_param("person_id", "The person's id.")],
             "responses": {
-                "200": {
-                    "description": "The export.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/PersonExport"}
-                        }
-                    },
-                },
-                "401": {
-                    "description": "No or invalid bearer token.",
-                    "content": {"text/plain": {"schema": {"type": "string"}}},
-                },
-                "404": {
-                    "description": "Not found, or not visible to this user.",
-                    "content": {"application/json": {"schema": _MESSAGE_REF}},
-                },
+                "200": json_reply(ref("PersonExport"), "The export."),
+                **errors(401, 404),
             },
         }
     },
@@ -180,23 +153,7 @@ OPENAPI_PATHS: Final[dict[str, Any]] = {
             "operationId": "listDataKinds",
             "summary": "The kinds of personal data held, with their retention.",
             "tags": ["privacy"],
-            "responses": {
-                "200": {
-                    "description": "The kinds.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/DataKind"},
-                            }
-                        }
-                    },
-                },
-                "401": {
-                    "description": "No or invalid bearer token.",
-                    "content": {"text/plain": {"schema": {"type": "string"}}},
-                },
-            },
+            "responses": {"200": json_reply(array_of("DataKind"), "The kinds."), **errors(401)},
         }
     },
 }
@@ -218,10 +175,10 @@ OPENAPI_SCHEMAS: Final[dict[str, Any]] = {
         "properties": {
             "person": {"type": "object"},
             "household": {"type": ["object", "null"]},
-            "consents": {"type": "array", "items": {"$ref": "#/components/schemas/Consent"}},
+            "consents": array_of("Consent"),
             "audit": {"type": "array", "items": {"type": "object"}},
             "data": {"type": "object"},
-            "data_kinds": {"type": "array", "items": {"$ref": "#/components/schemas/DataKind"}},
+            "data_kinds": array_of("DataKind"),
             "exported_at": {"type": "string", "format": "date-time"},
         },
         "required": ["person", "household", "consents", "audit", "data", "data_kinds"],
