@@ -68,6 +68,7 @@ CONFIG_SCHEMA = vol.Schema(
             vol.Coerce(float), vol.Range(min=0, max=1)
         ),
         vol.Optional("scenario_file"): str,
+        vol.Optional("traffic", default=0.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
     }
 )
 """``update_interval``: seconds between readings; ``seed``: the same seed gives the same
@@ -77,7 +78,9 @@ device topics' prefix (the ``mqtt`` integration's ``devices: topic_prefix``); ``
 ``host:port`` the devices connect to (default: the hub's broker); ``cameras``: the lifts'
 e-bike cameras push over a webhook; ``face_consent_share``: share of adult residents who agreed
 to face recognition (enrolled at ``face_access``); ``scenario_file``: more scenarios (YAML,
-config dir). The doors' terminals and the car park's gates are those ``face_access`` and
+config dir); ``traffic``: chance per step that each door and entrance gate sees someone (a
+resident by face or card, a household's car, now and then a stranger's; 0, the default: only
+scenarios use them). The doors' terminals and the car park's gates are those ``face_access`` and
 ``plate_gate`` are configured with (none without them)."""
 
 STEP_SCHEMA = vol.Schema(
@@ -124,6 +127,8 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
         prefix=config["topic_prefix"],
         update_interval=config["update_interval"],
     )
+    simulator.traffic = config["traffic"]
+    simulator.face_share = config["face_consent_share"]
     size = config.get("size")
     simulator.build(None if size is None else Size(**size))
     simulator.populate()

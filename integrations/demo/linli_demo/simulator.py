@@ -153,6 +153,11 @@ class Simulator:
         self.unsubscribe_start: Callable[[], None] | None = None
         """Cards, consents, faces and cars being registered at the hub (after setup)."""
         self._access_rng = random.Random(seed + 1)
+        self.traffic = 0.0
+        """Chance per step that each door and each entrance gate sees someone (0: only
+        scenarios move them)."""
+        self.face_share = 0.0
+        """The share of residents who agreed to face recognition (they use their face)."""
         self.steps = 0
         """How many times the readings have moved since setup."""
         self.published = 0
@@ -597,7 +602,37 @@ class Simulator:
             gate.lower_barrier()
             if gate.protocol == "http":
                 self._background(self._poll(gate), f"demo gate {gate.gate_id}")
+        if self.traffic > 0:
+            self._everyday_traffic()
         return self.published - before
+
+    def _everyday_traffic(self) -> None:
+        """Residents come and go through the doors, cars (now and then a stranger's) arrive."""
+        from linli_demo.access import ADULT_AGE, agrees_to_face
+
+        rng = self._access_rng
+        people = self._hub.registries.people
+        year = self._hub.clock.utcnow().year
+        residents = sorted(p.id for p in people.persons.values() if p.household_id is not None)
+        households = sorted(people.households)
+        if not residents:
+            return
+        for terminal_id in sorted({*self.terminals, *self.isapi_terminals}):
+            if rng.random() >= self.traffic:
+                continue
+            person_id = rng.choice(residents)
+            age = people.persons[person_id].age_in(year)
+            by_face = age is not None and age >= ADULT_AGE
+            if by_face and agrees_to_face(person_id, self._seed, self.face_share):
+                self._background(self.async_face(terminal_id, person_id), "demo door")
+            else:
+                self._background(self.async_card(terminal_id, person_id), "demo door")
+        for gate in self.gates.values():
+            if gate.direction == "out" or rng.random() >= self.traffic:
+                continue
+            cars = self.plates_of(rng.choice(households)) if households else []
+            plate, color = rng.choice(cars) if cars and rng.random() < 0.9 else self.visitor_plate()
+            self._background(self.async_plate(gate.gate_id, plate, color), "demo gate")
 
     def lift_ebike(self, lift: SimDevice, seen: bool, now: datetime | None = None) -> None:
         """An e-bike enters (or leaves) ``lift``: its MQTT event, and its camera's push."""
@@ -607,7 +642,7 @@ class Simulator:
         self.publish(lift, Channel.EVENT, lift.event_payload(event, now, floor=lift.floor))
         self._background(self.async_camera(lift), f"demo camera {lift.device_id}")
 
-    def _background(self, push: Coroutine[Any, Any, int], name: str) -> None:
+    def _background(self, push: Coroutine[Any, Any, Any], name: str) -> None:
         """A device posting on its own (the demo lets it finish before it stops)."""
         task = self._hub.async_create_task(push, name)
         self._pushes.add(task)

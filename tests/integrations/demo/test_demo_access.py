@@ -332,3 +332,19 @@ async def test_a_gate_keeps_its_records_while_the_hub_is_away(hub: Hub) -> None:
     await until(lambda: len(reads) == 2)
     # The live car first, then the kept one, marked offline (and too old to open anything).
     assert [r["offline"] for r in reads] == [False, True]
+
+
+async def test_everyday_traffic_moves_the_doors_and_the_gate(hub: Hub) -> None:
+    """With ``traffic`` on, each step sends residents through doors and cars to the gate."""
+    sim(hub).traffic = 1.0  # every door and entrance gate, every step
+    passages = events(hub, "face_access_passage")
+    reads = events(hub, "plate_gate_read")
+    await hub.services.async_call("demo", "step", {"count": 2}, blocking=True)
+    for _ in range(300):
+        if len(passages) >= 2 and reads:
+            break
+        await asyncio.sleep(0.01)
+    assert len(passages) >= 2
+    assert {p["method"] for p in passages} <= {"face", "card"}
+    assert reads
+    assert {r["direction"] for r in reads} == {"in"}
