@@ -25,8 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config_example"
 DEMO = REPO / "integrations" / "demo"
 MQTT = REPO / "integrations" / "mqtt"
-CAPABILITIES = (REPO / "integrations" / "face_access", REPO / "integrations" / "plate_gate")
-"""What config_example configures besides the demo (its doors and gates)."""
+CAPABILITIES = (
+    REPO / "integrations" / "face_access",
+    REPO / "integrations" / "plate_gate",
+    REPO / "frontend",
+)
+"""What config_example configures besides the demo (its doors, gates and web UI)."""
 
 PIP_TIMEOUT = 120.0
 PIP_SETTINGS = {"PIP_RETRIES": "1", "PIP_DEFAULT_TIMEOUT": "15", "PIP_TIMEOUT": "15"}
