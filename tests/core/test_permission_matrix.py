@@ -461,6 +461,7 @@ WS_MATRIX: Final[tuple[Ws, ...]] = (
     Ws("linli/persons/export", "missing", (NOAUTH, NOTFOUND, *[UNAUTH] * 4),
        {"person_id": "nope"}),
     Ws("linli/privacy/data_kinds", "list", ws_everyone()),
+    Ws("linli/integrations/list", "list", (NOAUTH, WOK, *[UNAUTH] * 4)),
 )  # fmt: skip
 
 KNOWN_DEVIATIONS: Final[Mapping[tuple[str, str], tuple[Outcome, str]]] = {

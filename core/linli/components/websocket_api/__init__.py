@@ -36,6 +36,7 @@ Who may use what (tested cell by cell in ``tests/core/test_permission_matrix.py`
     linli/households/list, …/get              ✓      in their areas ⁴   none / unauthorized  own
     linli/consents/list                       ✓      in their areas ⁴   none     own household
     linli/consents/grant, …/withdraw          ✓      in their areas ³   unauthorized  own household
+    linli/integrations/list                   ✓      unauthorized       unauthorized  unauthorized
 
     ¹ ``config_dir`` for admins only. ² panels marked ``require_admin`` for admins only.
     ³ for non-admins, a missing id answers ``unauthorized`` like one outside their areas, so

@@ -17,7 +17,11 @@ import linli.helpers.config_validation as cv
 from linli.callback import callback
 from linli.components.websocket_api import const, messages
 from linli.components.websocket_api.connection import ActiveConnection, async_register_command
-from linli.components.websocket_api.decorators import async_response, websocket_command
+from linli.components.websocket_api.decorators import (
+    async_response,
+    require_admin,
+    websocket_command,
+)
 from linli.exceptions import Unauthorized
 from linli.util.dt import as_utc
 from linli.util.json import json_bytes
@@ -47,6 +51,7 @@ def async_register_commands(hub: Hub) -> None:
         handle_consents_list,
         handle_consents_grant,
         handle_consents_withdraw,
+        handle_integrations_list,
     ):
         async_register_command(hub, handler)
 
@@ -426,3 +431,13 @@ async def handle_consents_withdraw(
         return
     withdrawn = await ledger.async_withdraw(consent.id, operator_user_id=connection.user.id)
     connection.send_result(msg["id"], withdrawn.as_dict())
+
+
+@websocket_command({vol.Required("type"): "linli/integrations/list"})
+@require_admin
+@callback
+def handle_integrations_list(hub: Hub, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Every integration the hub knows, with its status and, when it failed, the reason (as
+    ``linli integrations list``): admins only."""
+    loader = hub.loader
+    connection.send_result(msg["id"], [] if loader is None else loader.status())

@@ -228,3 +228,17 @@ def _collector(events: list[dict[str, object]]):  # type: ignore[no-untyped-def]
         events.append(dict(event.data))
 
     return collect
+
+
+async def test_integrations_list_gives_admins_each_status_and_reason(
+    community: Community,
+) -> None:
+    async with connect(community.admin) as ws:
+        listing = await ws.result("linli/integrations/list")
+    by_domain = {entry["domain"]: entry for entry in listing}
+    assert by_domain["websocket_api"]["status"] == "loaded"
+    assert by_domain["recorder"]["name"] == "Recorder"
+    assert set(by_domain["alert"]) >= {"status", "reason", "source", "version", "configured"}
+    assert [entry["domain"] for entry in listing] == sorted(by_domain)
+    async with connect(community.staff) as ws:
+        assert await ws.error("linli/integrations/list") == "unauthorized"
