@@ -11,11 +11,11 @@ from linli.testing.community import Community
 from .conftest import PASSWORD, UI, async_set_password
 
 NAV = {
-    "admin": ["首页", "告警看板", "辖区告警"],
-    "staff": ["首页", "告警看板"],
-    "grid_worker": ["首页", "告警看板"],
+    "admin": ["首页", "告警看板", "区域", "设备状态", "系统", "辖区告警"],
+    "staff": ["首页", "告警看板", "区域", "设备状态"],
+    "grid_worker": ["首页", "告警看板", "区域", "设备状态"],
     "police": ["首页", "辖区告警"],
-    "resident": ["首页"],
+    "resident": ["首页", "我的家庭", "出入记录", "访客车辆", "人脸与通行"],
 }
 ROLE_NAMES = {
     "admin": "管理员",

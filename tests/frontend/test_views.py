@@ -15,7 +15,7 @@ from linli.testing.http import HubClient
 from linli_frontend import get_assets
 from linli_frontend.assets import TEMPLATE_DIR, load_assets
 
-XMLNS = re.compile(r'xmlns(?::\w+)?="[^"]*"')
+XMLNS = re.compile(r'xmlns(?::\w+)?="[^"]*"|"http://www\.w3\.org/2000/svg"')
 
 
 class _Links(HTMLParser):

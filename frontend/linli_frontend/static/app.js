@@ -4,15 +4,24 @@ import { Session, SessionExpired } from "./auth.js";
 import { append, h } from "./dom.js";
 import * as i18n from "./i18n.js";
 import { renderAlertBoard } from "./pages/alerts.js";
+import { renderHistory } from "./pages/history.js";
 import { renderHome } from "./pages/home.js";
 import { renderLogin } from "./pages/login.js";
 import { renderPolice } from "./pages/police.js";
+import { renderResidentAccess } from "./pages/resident-access.js";
+import { renderResidentConsent } from "./pages/resident-consent.js";
+import { renderResidentHousehold } from "./pages/resident-household.js";
+import { renderResidentVisitors } from "./pages/resident-visitors.js";
+import { renderAdmin } from "./pages/staff-admin.js";
+import { renderAreas } from "./pages/staff-areas.js";
+import { renderDevices } from "./pages/staff-devices.js";
 import { Router } from "./router.js";
 import { HubConnection } from "./ws.js";
 
 const { t } = i18n;
 const STAFF = ["admin", "staff", "grid_worker"];
 const POLICE = ["admin", "police"];
+const RESIDENT = ["resident"];
 
 const boot = JSON.parse(document.getElementById("linli-boot").textContent);
 i18n.init(boot);
@@ -40,14 +49,32 @@ const ctx = {
 const NAV = [
   { path: "/home", label: "nav.home", roles: null },
   { path: "/alerts", label: "nav.alerts", roles: STAFF },
+  { path: "/areas", label: "staff.nav.areas", roles: STAFF },
+  { path: "/devices", label: "staff.nav.devices", roles: STAFF },
+  { path: "/system", label: "staff.nav.system", roles: ["admin"] },
   { path: "/police", label: "nav.police", roles: POLICE },
+  { path: "/household", label: "resident.nav.household", roles: RESIDENT },
+  { path: "/access", label: "resident.nav.access", roles: RESIDENT },
+  { path: "/visitors", label: "resident.nav.visitors", roles: RESIDENT },
+  { path: "/consent", label: "resident.nav.consent", roles: RESIDENT },
 ];
 
 const routes = {
   "/login": { public: true, render: (main) => renderLogin(main, ctx) },
   "/home": { render: (main) => renderHome(main, ctx) },
   "/alerts": { roles: STAFF, render: (main) => renderAlertBoard(main, ctx) },
+  "/areas": { roles: STAFF, render: (main) => renderAreas(main, ctx) },
+  "/devices": { roles: STAFF, render: (main) => renderDevices(main, ctx) },
+  "/system": { roles: ["admin"], render: (main) => renderAdmin(main, ctx) },
+  "/history": {
+    roles: [...STAFF, "resident"],
+    render: (main) => renderHistory(main, ctx),
+  },
   "/police": { roles: POLICE, render: (main) => renderPolice(main, ctx) },
+  "/household": { roles: RESIDENT, render: (main) => renderResidentHousehold(main, ctx) },
+  "/access": { roles: RESIDENT, render: (main) => renderResidentAccess(main, ctx) },
+  "/visitors": { roles: RESIDENT, render: (main) => renderResidentVisitors(main, ctx) },
+  "/consent": { roles: RESIDENT, render: (main) => renderResidentConsent(main, ctx) },
 };
 
 const forbidden = {
