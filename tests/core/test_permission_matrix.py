@@ -42,6 +42,7 @@ import voluptuous as vol
 
 from linli.components.alert import get_manager
 from linli.components.http import get_http
+from linli.components.notice import get_board
 from linli.components.websocket_api.connection import HANDLERS
 from linli.consent import get_consents
 from linli.services import ServiceCall, SupportsResponse
@@ -123,6 +124,7 @@ HOUSEHOLD_B_NAME: Final = "Bldg2-201"
 VIS_ENTITIES: Final = "entities"
 VIS_HOUSEHOLDS: Final = "households"
 VIS_ALERTS: Final = "alerts"
+VIS_NOTICES: Final = "notices"
 
 VISIBLE: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
     # What a listing shows each role, by the labels of the community's objects in it.
@@ -147,6 +149,13 @@ VISIBLE: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
         "police": frozenset({"A", "B", "root"}),  # alerts in scope: police are root-scoped
         "resident": frozenset({"A"}),
     },
+    VIS_NOTICES: {  # notices for building 1 ("B1"), building 2 ("B"), everyone ("root")
+        "admin": frozenset({"B1", "B", "root"}),
+        "staff": frozenset({"B1", "root"}),
+        "grid_worker": frozenset({"B", "root"}),
+        "police": frozenset({"B1", "B", "root"}),
+        "resident": frozenset({"B1", "root"}),  # household A's room is in building 1
+    },
 }
 
 
@@ -169,7 +178,7 @@ class Rest:
     params: Mapping[str, str] | None = None
     fresh: str | None = None
     """Make a new object first: ``alert_a``/``alert_b``, ``consent_a``/``consent_b``,
-    ``meter_a`` (the state of ``sensor.meter_a``)."""
+    ``notice_b1``, ``meter_a`` (the state of ``sensor.meter_a``)."""
     shows: str | None = None
     """A :data:`VISIBLE` class the answer must match for roles it is answered to."""
     admin_key: str | None = None
@@ -218,6 +227,18 @@ CONSENT_BODY: Final = {
     "method": "paper",
     "notice_version": "v1",
 }
+BLUEPRINT_YAML: Final = """\
+blueprint:
+  name: Lobby door left open
+  domain: automation
+  input:
+    door: {selector: {entity: {}}}
+triggers:
+  - trigger: state
+    entity_id: !input door
+    to: "on"
+actions: []
+"""
 SWITCH: Final = "/api/services/{domain}/{service}"
 ALERT_ACTION: Final = "/api/linli/alerts/{alert_id}/{action}"
 STATE: Final = "/api/states/{entity_id}"
@@ -345,6 +366,13 @@ REST_MATRIX: Final[tuple[Rest, ...]] = (
          "/api/linli/persons/nope/export", (ANON, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     Rest("GET", "/api/linli/privacy/data_kinds", "list", "/api/linli/privacy/data_kinds",
          (ANON, OK, OK, OK, OK, OK)),
+    Rest("GET", "/api/linli/notices", "all", "/api/linli/notices", everyone(),
+         shows=VIS_NOTICES),
+    Rest("POST", "/api/linli/notices", "for b1", "/api/linli/notices",
+         (ANON, CREATED, CREATED, DENIED, DENIED, DENIED),
+         body={"title": "Matrix notice", "body": "Text.", "area_ids": ["b1"]}),
+    Rest("POST", "/api/linli/notices", "whole community", "/api/linli/notices",
+         (ANON, CREATED, *[DENIED] * 4), body={"title": "Matrix notice", "body": "Text."}),
 )  # fmt: skip
 
 PUBLIC_ROUTES: Final = frozenset(
@@ -461,7 +489,17 @@ WS_MATRIX: Final[tuple[Ws, ...]] = (
     Ws("linli/persons/export", "missing", (NOAUTH, NOTFOUND, *[UNAUTH] * 4),
        {"person_id": "nope"}),
     Ws("linli/privacy/data_kinds", "list", ws_everyone()),
+    Ws("linli/notices/list", "all", ws_everyone(), shows=VIS_NOTICES),
+    Ws("linli/notices/subscribe", "all", ws_everyone(), shows=VIS_NOTICES, subscribes=True),
+    Ws("linli/notices/publish", "for b2", (NOAUTH, WOK, UNAUTH, WOK, UNAUTH, UNAUTH),
+       {"title": "Matrix notice", "body": "Text.", "area_ids": ["b2"]}),
+    Ws("linli/notices/withdraw", "notice for b1", (NOAUTH, WOK, WOK, UNAUTH, UNAUTH, UNAUTH),
+       {"notice_id": "<fresh>"}, fresh="notice_b1"),
+    Ws("linli/notices/withdraw", "missing", (NOAUTH, NOTFOUND, *[UNAUTH] * 4),
+       {"notice_id": "nope"}),
     Ws("linli/integrations/list", "list", (NOAUTH, WOK, *[UNAUTH] * 4)),
+    Ws("linli/blueprints/list", "all", ws_admin_only()),
+    Ws("linli/blueprints/import", "yaml text", ws_admin_only(), {"yaml": BLUEPRINT_YAML}),
 )  # fmt: skip
 
 KNOWN_DEVIATIONS: Final[Mapping[tuple[str, str], tuple[Outcome, str]]] = {
@@ -574,6 +612,13 @@ async def build_world(hub_client: HubClient, clock: FakeClock) -> World:
     )
     labels |= {consent_a.id: "A", consent_b.id: "B"}
 
+    board = get_board(hub)
+    notices = {
+        label: await board.async_publish(f"Notice {label}", "Text.", areas, author_user_id=None)
+        for label, areas in (("B1", ["b1"]), ("B", ["b2"]), ("root", []))
+    }
+    labels |= {notice.id: label for label, notice in notices.items()}
+
     from linli.helpers.trace import get_trace_store
 
     hub.bus.async_fire("test_doorbell")
@@ -625,6 +670,11 @@ async def make_fresh(world: World, kind: str | None, socket: Socket | None) -> d
             operator_user_id=None,
         )
         return {"fresh": consent.id}
+    if kind == "notice_b1":
+        notice = await get_board(hub).async_publish(
+            "Matrix notice", "Text.", ["b1"], author_user_id=None
+        )
+        return {"fresh": notice.id}
     if kind == "meter_a":
         hub.states.async_set("sensor.meter_a", "5")
         return {}

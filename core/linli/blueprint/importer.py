@@ -1,4 +1,4 @@
-"""Import a shared blueprint from a URL or a file into a config dir.
+"""Import a shared blueprint from a URL, a file or pasted text into a config dir.
 
 The blueprint is checked before it is stored, under
 ``<config>/blueprints/<domain>/<author or source>/<name>.yaml``, as the text it was published
@@ -24,9 +24,11 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Final
 from urllib.parse import urlsplit
 
+import voluptuous as vol
 import yaml
 
 from linli.blueprint.models import Blueprint, BlueprintError
+from linli.blueprint.schema import blueprint_path
 from linli.blueprint.store import BLUEPRINT_FOLDER
 from linli.config import ConfigIssue, Input, NodeDict, NodeList, NodeStr, load_yaml
 from linli.const import __version__
@@ -40,6 +42,7 @@ __all__ = [
     "check_url",
     "fetch",
     "import_blueprint",
+    "import_blueprint_text",
     "is_url",
     "raw_url",
 ]
@@ -202,12 +205,16 @@ def import_blueprint(
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = MAX_BYTES,
+    path: str | None = None,
+    replace_hint: str = "use --force to replace it",
 ) -> ImportedBlueprint:
     """Fetch or read ``source``, check it, and store it in ``config_dir``'s blueprint folder.
 
-    Raises :class:`BlueprintImportError` when it cannot be fetched or read, or the file is
-    already there (unless ``force``), and :class:`~linli.blueprint.BlueprintError` with
-    located issues when it is not a valid blueprint. Blocking.
+    ``path`` (``<folder>/<name>.yaml``) overrides where in the domain folder it goes. Raises
+    :class:`BlueprintImportError` when it cannot be fetched or read, or the file is already
+    there (unless ``force``; the message ends with ``replace_hint``), and
+    :class:`~linli.blueprint.BlueprintError` with located issues when it is not a valid
+    blueprint. Blocking.
     """
     url: str | None = None
     if is_url(source):
@@ -222,26 +229,91 @@ def import_blueprint(
         except OSError as err:
             raise BlueprintImportError(f"cannot read {source}: {err.strerror or err}") from err
         filename = Path(source).name
-    data, blueprint = _parse(content, filename, source)
+    return _store(
+        content,
+        filename,
+        source,
+        config_dir,
+        url=url,
+        force=force,
+        path=path,
+        replace_hint=replace_hint,
+    )
+
+
+def import_blueprint_text(
+    text: str,
+    config_dir: Path,
+    *,
+    path: str | None = None,
+    force: bool = False,
+    max_bytes: int = MAX_BYTES,
+    shown_as: str = "blueprint",
+    replace_hint: str = "use --force to replace it",
+) -> ImportedBlueprint:
+    """Check blueprint YAML given as text and store it as :func:`import_blueprint` does.
+
+    Without ``path`` the file is named after the blueprint's name; issues name ``shown_as``.
+    Blocking.
+    """
+    content = text.encode("utf-8")
+    if len(content) > max_bytes:
+        raise BlueprintImportError(_too_big(shown_as, max_bytes))
+    return _store(
+        content,
+        "blueprint.yaml",
+        shown_as,
+        config_dir,
+        url=None,
+        force=force,
+        path=path,
+        replace_hint=replace_hint,
+        name_from_file=False,
+    )
+
+
+def _store(
+    content: bytes,
+    filename: str,
+    shown_as: str,
+    config_dir: Path,
+    *,
+    url: str | None,
+    force: bool,
+    path: str | None,
+    replace_hint: str,
+    name_from_file: bool = True,
+) -> ImportedBlueprint:
+    """Check ``content`` and write it under the config dir's blueprint folder."""
+    data, blueprint = _parse(content, filename, shown_as)
 
     added = url is not None and blueprint.source_url is None
     if added:
         assert url is not None
         content = _with_source_url(content, data, url)
-        data, blueprint = _parse(content, filename, source)
+        data, blueprint = _parse(content, filename, shown_as)
 
-    folder = (
-        _path_part(blueprint.author)
-        or _path_part(_url_owner(url or blueprint.source_url))
-        or "local"
-    )
-    stem = _path_part(PurePosixPath(filename).stem) or _path_part(blueprint.name) or "blueprint"
-    path = f"{folder}/{stem}.yaml"
-    target = Path(config_dir) / BLUEPRINT_FOLDER / blueprint.domain / folder / f"{stem}.yaml"
+    if path is not None:
+        try:
+            path = blueprint_path(path)
+        except vol.Invalid as err:
+            raise BlueprintImportError(str(err)) from None
+    else:
+        folder = (
+            _path_part(blueprint.author)
+            or _path_part(_url_owner(url or blueprint.source_url))
+            or "local"
+        )
+        stem = (
+            (_path_part(PurePosixPath(filename).stem) if name_from_file else None)
+            or _path_part(blueprint.name)
+            or "blueprint"
+        )
+        path = f"{folder}/{stem}.yaml"
+    target = Path(config_dir) / BLUEPRINT_FOLDER / blueprint.domain / path
     if target.exists() and not force:
         raise BlueprintImportError(
-            f"{BLUEPRINT_FOLDER}/{blueprint.domain}/{path} already exists; "
-            "use --force to replace it"
+            f"{BLUEPRINT_FOLDER}/{blueprint.domain}/{path} already exists; {replace_hint}"
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ BUNDLED: tuple[str, ...] = (
     "privacy",
     "zeroconf",
     "entity",
+    "notice",
 )
 """Domains of the bundled integrations, each a module ``linli.components.<domain>``."""
 

@@ -36,6 +36,8 @@ Who may use what (✓ allowed; "filtered": answered, with only what the user may
     GET    /api/linli/users                    ✓      403                403     403
     GET    /api/linli/persons/<id>/export      ✓      in scope ² ⁵       404     their household ²
     GET    /api/linli/privacy/data_kinds       ✓      ✓                  ✓       ✓
+    GET    /api/linli/notices                  ✓      addressed to them ⁶  (all roles)
+    POST   /api/linli/notices                  ✓      in scope ⁶         403     403
     GET    /api/linli/openapi.json             public
 
 ¹ police see no entity states (their view is alerts and, later, what the police link forwards).
@@ -49,6 +51,8 @@ Who may use what (✓ allowed; "filtered": answered, with only what the user may
   the audit log (``read_personal_data``).
 ⁵ served by the bundled ``privacy`` integration; every export is audited
   (``export_personal_data``), whoever asks.
+⁶ served by the bundled ``notice`` integration: a notice for an area reaches everyone whose
+  scope lies in or under it; staff and grid workers publish for areas in their scope.
 
 Differences from Home Assistant, on purpose: ``Unauthorized`` answers 403 (HA: 401) so a client
 can tell "log in again" from "not allowed"; firing ``state_changed`` through

@@ -33,6 +33,9 @@ Services: ``automation.trigger`` (``entity_id``, ``skip_condition`` default true
 ``variables``; runs even a disabled automation, as in Home Assistant, without waiting for the
 run), ``automation.turn_on``, ``automation.turn_off`` (``stop_actions`` default true),
 ``automation.toggle``, ``automation.reload`` (returns ``{"automations", "issues"}`` on request).
+
+WebSocket commands (admins only): ``linli/blueprints/list`` and ``linli/blueprints/import``
+(see :mod:`linli.components.automation.websocket`).
 Turning one on or off is remembered across restarts unless it sets ``initial_state``.
 """
 
@@ -85,6 +88,9 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     component = AutomationComponent(hub)
     hub.data[_COMPONENT] = component
     await component.async_setup(section_schema(config))
+    from linli.components.automation.websocket import async_register_commands
+
+    async_register_commands(hub)
     return True
 
 

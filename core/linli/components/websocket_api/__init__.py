@@ -37,10 +37,15 @@ Who may use what (tested cell by cell in ``tests/core/test_permission_matrix.py`
     linli/consents/list                       ✓      in their areas ⁴   none     own household
     linli/consents/grant, …/withdraw          ✓      in their areas ³   unauthorized  own household
     linli/integrations/list                   ✓      unauthorized       unauthorized  unauthorized
+    linli/notices/list, linli/notices/subscribe
+                                              ✓      addressed to them (all roles) ⁵
+    linli/notices/publish, …/withdraw         ✓      in their areas ³ ⁵ unauthorized  unauthorized
+    linli/blueprints/list, …/import           ✓      unauthorized       unauthorized  unauthorized
 
     ¹ ``config_dir`` for admins only. ² panels marked ``require_admin`` for admins only.
     ³ for non-admins, a missing id answers ``unauthorized`` like one outside their areas, so
       ids cannot be probed. ⁴ staff, grid workers and police reading personal data are audited.
+    ⁵ the bundled ``notice`` integration (see :mod:`linli.components.notice`).
 
 Writing commands (integrations)
 -------------------------------
