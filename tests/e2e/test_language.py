@@ -29,7 +29,7 @@ async def test_switch_language_and_keep_it(ui: UI, community: Community) -> None
     assert await page.locator("html").get_attribute("lang") == "en"
     await ui.login(name)
     await expect(page.locator("h1")).to_have_text(f"Hello, {name}")
-    assert await ui.nav_labels() == ["Home", "Alert board", "Areas", "Device health"]
+    assert await ui.nav_labels() == ["Home", "Alert board", "Areas", "Device health", "Notices"]
     await page.locator("#nav a[href='#/alerts']").click()
     await expect(page.locator("h1")).to_have_text("Alert board")
     await expect(page.locator("#live-state")).to_have_text("Live")

@@ -71,7 +71,7 @@ async def test_staff_area_tree_and_device_health(ui: UI, hub_client: HubClient) 
     name = await async_set_password(community.staff)
     await ui.open()
     await ui.login(name)
-    assert await ui.nav_labels() == ["首页", "告警看板", "区域", "设备状态"]
+    assert await ui.nav_labels() == ["首页", "告警看板", "区域", "设备状态", "社区通知"]
 
     await ui.page.locator("#nav a[href='#/areas']").click()
     await expect(ui.page.locator("h1")).to_have_text("区域")

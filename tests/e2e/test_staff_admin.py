@@ -70,7 +70,15 @@ async def test_admin_system_page(ui: UI, hub_client: HubClient) -> None:
     name = await async_set_password(community.admin)
     await ui.open()
     await ui.login(name)
-    assert await ui.nav_labels() == ["首页", "告警看板", "区域", "设备状态", "系统", "辖区告警"]
+    assert await ui.nav_labels() == [
+        "首页",
+        "告警看板",
+        "区域",
+        "设备状态",
+        "系统",
+        "辖区告警",
+        "社区通知",
+    ]
     await ui.page.locator("#nav a[href='#/system']").click()
     await expect(ui.page.locator("h1")).to_have_text("系统")
 
@@ -86,7 +94,10 @@ async def test_admin_system_page(ui: UI, hub_client: HubClient) -> None:
     await automation.get_by_text("最近运行（1）").click()
     await expect(automation.locator(".trace")).to_contain_text("已完成")
 
-    await expect(ui.page.locator("#blueprints-missing")).to_be_visible()
+    shipped = ui.page.locator(
+        "#blueprint-list [data-path='automation/linli/no_activity_alert.yaml']"
+    )
+    await expect(shipped.locator(".used-by")).to_have_text("没有自动化使用它。")
     rows = ui.page.locator("#user-table tbody tr")
     roles = await rows.evaluate_all("rows => rows.map(r => r.dataset.role)")
     assert sorted(roles) == sorted(
@@ -96,3 +107,57 @@ async def test_admin_system_page(ui: UI, hub_client: HubClient) -> None:
     await expect(staff).to_contain_text("物业人员")
     await expect(staff).to_contain_text("b1")
     await ui.screenshot("staff-system")
+
+
+VALID_BLUEPRINT = """\
+blueprint:
+  name: Gate left open
+  description: Alert when a gate stays open.
+  domain: automation
+  input:
+    gate: {name: Gate, selector: {entity: {}}}
+triggers:
+  - trigger: state
+    entity_id: !input gate
+    to: "on"
+actions: []
+"""
+
+
+async def test_admin_imports_a_blueprint(ui: UI, hub_client: HubClient) -> None:
+    """Pasted YAML is checked by the hub: a valid blueprint is listed, an invalid one refused."""
+    community = await async_build_community(hub_client)
+    await ui.open()
+    await ui.login(await async_set_password(community.admin))
+    await ui.page.locator("#nav a[href='#/system']").click()
+    section = ui.page.locator("#admin-blueprints")
+    await expect(section.locator("#blueprint-list .blueprint").first).to_be_visible()
+    listed = section.locator("#blueprint-list [data-path='automation/local/gate_left_open.yaml']")
+    await expect(listed).to_have_count(0)
+
+    await section.get_by_label("蓝图 YAML").fill(VALID_BLUEPRINT)
+    await section.get_by_role("button", name="导入").click()
+    await expect(section.locator("#blueprint-import-status")).to_have_text(
+        "已导入“Gate left open”，位置：automation/local/gate_left_open.yaml。"
+    )
+    await expect(listed.get_by_role("heading")).to_have_text("Gate left open")
+    await expect(listed).to_contain_text("Alert when a gate stays open.")
+    await expect(listed).to_contain_text("来源：配置目录")
+    await listed.get_by_text("输入项（1）").click()
+    await expect(listed.locator("[data-input='gate']")).to_have_text("gate — Gate (必填)")
+    await expect(section.get_by_label("蓝图 YAML")).to_have_value("")
+    stored = hub_client.hub.config_dir / "blueprints/automation/local/gate_left_open.yaml"
+    assert stored.read_text(encoding="utf-8") == VALID_BLUEPRINT
+    await ui.screenshot("staff-blueprint-imported")
+
+    await section.get_by_label("蓝图 YAML").fill(
+        VALID_BLUEPRINT.replace("  domain: automation\n", "")
+    )
+    await section.get_by_label("蓝图文件夹中的路径（可选）").fill("local/broken.yaml")
+    await section.get_by_role("button", name="导入").click()
+    error = section.locator("#blueprint-import-error")
+    await expect(error).to_contain_text("集线器拒绝了该蓝图：Not a valid blueprint: ")
+    await expect(error).to_contain_text("domain")
+    await expect(section.locator("#blueprint-import-status")).to_have_text("")
+    await expect(section.locator("[data-path='automation/local/broken.yaml']")).to_have_count(0)
+    assert not stored.with_name("broken.yaml").exists()

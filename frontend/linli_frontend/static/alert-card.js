@@ -1,5 +1,6 @@
 // One alert as a card: what, how bad, where, when, the evidence, and (on the board) actions.
 
+import { assignControls, assigneeLabel } from "./assign.js";
 import { h, uid } from "./dom.js";
 import { areaName, formatTime, t } from "./i18n.js";
 
@@ -45,7 +46,7 @@ function evidence(ctx, alert, urls) {
   });
 }
 
-function actions(ctx, alert, onError) {
+function actions(ctx, alert, assign) {
   const note = uid("note");
   const error = h("p", { class: "form-error", role: "alert" });
   const run = async (type, data, button) => {
@@ -56,7 +57,6 @@ function actions(ctx, alert, onError) {
     } catch (failure) {
       button.disabled = false;
       error.textContent = t(failure?.code === "unauthorized" ? "alert.not_allowed" : "alert.action_failed");
-      onError?.(failure);
     }
   };
   const acknowledge =
@@ -124,14 +124,20 @@ function actions(ctx, alert, onError) {
     },
     t("alert.resolve"),
   );
-  return [h("div", { class: "row actions" }, acknowledge, open), form, error];
+  const assigning = assign ? assignControls(ctx, alert, assign.people || [], run) : null;
+  return [h("div", { class: "row actions" }, acknowledge, open, assigning?.open), form, assigning?.form, error];
 }
 
 /**
- * Render an alert. options: {manage: show acknowledge/resolve, areas: Map of area entries,
- * urls: list collecting object URLs to revoke later}.
+ * Render an alert. options: {manage: show acknowledge/resolve, assign: null, or {people}
+ * to offer assigning (roles, and those people by name), areas: Map of area entries, urls: list
+ * collecting object URLs to revoke later}.
  */
-export function alertCard(ctx, alert, { manage = false, areas = new Map(), urls = [] } = {}) {
+export function alertCard(
+  ctx,
+  alert,
+  { manage = false, assign = null, areas = new Map(), urls = [] } = {},
+) {
   const titleId = uid("alert-title");
   const resolvedNote = alert.state === "resolved" ? lastNote(alert) : null;
   return h(
@@ -157,9 +163,16 @@ export function alertCard(ctx, alert, { manage = false, areas = new Map(), urls 
       alert.occurrences > 1 ? ` · ${t("alert.occurrences", { count: alert.occurrences })}` : null,
     ),
     alert.message ? h("p", { class: "message" }, alert.message) : null,
+    alert.assignee
+      ? h(
+          "p",
+          { class: "assignee", "data-assignee": alert.assignee },
+          t("board.assign.assigned_to", { who: assigneeLabel(ctx, alert.assignee, assign?.people) }),
+        )
+      : null,
     evidence(ctx, alert, urls),
     resolvedNote ? h("p", { class: "note" }, `${t("alert.note")}: ${resolvedNote}`) : null,
-    manage && (alert.state === "new" || alert.state === "acknowledged") ? actions(ctx, alert) : null,
+    manage && (alert.state === "new" || alert.state === "acknowledged") ? actions(ctx, alert, assign) : null,
   );
 }
 
@@ -183,7 +196,7 @@ export class CardList {
     const focusedId = document.activeElement?.closest?.("[data-alert-id]")?.dataset.alertId;
     const keep = new Map();
     const nodes = alerts.map((alert) => {
-      const stamp = `${alert.updated_at}|${alert.state}|${alert.occurrences}`;
+      const stamp = `${alert.updated_at}|${alert.state}|${alert.occurrences}|${alert.assignee}|${alert.history?.length}`;
       let card = this.cards.get(alert.id);
       if (!card || card.stamp !== stamp) {
         const urls = [];

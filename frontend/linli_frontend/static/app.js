@@ -7,6 +7,7 @@ import { renderAlertBoard } from "./pages/alerts.js";
 import { renderHistory } from "./pages/history.js";
 import { renderHome } from "./pages/home.js";
 import { renderLogin } from "./pages/login.js";
+import { renderNotices } from "./pages/notices.js";
 import { renderPolice } from "./pages/police.js";
 import { renderResidentAccess } from "./pages/resident-access.js";
 import { renderResidentConsent } from "./pages/resident-consent.js";
@@ -57,11 +58,13 @@ const NAV = [
   { path: "/access", label: "resident.nav.access", roles: RESIDENT },
   { path: "/visitors", label: "resident.nav.visitors", roles: RESIDENT },
   { path: "/consent", label: "resident.nav.consent", roles: RESIDENT },
+  { path: "/notices", label: "notices.nav", roles: null },
 ];
 
 const routes = {
   "/login": { public: true, render: (main) => renderLogin(main, ctx) },
   "/home": { render: (main) => renderHome(main, ctx) },
+  "/notices": { render: (main) => renderNotices(main, ctx) },
   "/alerts": { roles: STAFF, render: (main) => renderAlertBoard(main, ctx) },
   "/areas": { roles: STAFF, render: (main) => renderAreas(main, ctx) },
   "/devices": { roles: STAFF, render: (main) => renderDevices(main, ctx) },

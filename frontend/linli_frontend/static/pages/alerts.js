@@ -1,7 +1,8 @@
 // The live alert board of staff and grid workers: open alerts in their areas, updated as
-// they happen, with acknowledge and resolve; a chime for new ones if the user wants it.
+// they happen, with acknowledge, assign and resolve; a chime for new ones if the user wants it.
 
 import { alertCard, CardList } from "../alert-card.js";
+import { ASSIGNING_ROLES, assignablePeople, assigneeLabel } from "../assign.js";
 import { h, uid } from "../dom.js";
 import { t } from "../i18n.js";
 import { chime, setSound, soundEnabled } from "../sound.js";
@@ -20,6 +21,8 @@ export async function renderAlertBoard(main, ctx) {
   const open = new Map();
   const recent = [];
   let areas = new Map();
+  // Filled before the first cards are drawn: people by name for admins, else roles only.
+  const assign = ASSIGNING_ROLES.has(ctx.user?.role) ? { people: [] } : null;
 
   const live = h("p", { class: "live-state", id: "live-state", role: "status" }, t("board.connecting"));
   const soundId = uid("sound");
@@ -56,10 +59,10 @@ export async function renderAlertBoard(main, ctx) {
   );
 
   const openCards = new CardList(list, (alert, urls) =>
-    alertCard(ctx, alert, { manage: true, areas, urls }),
+    alertCard(ctx, alert, { manage: true, assign, areas, urls }),
   );
   const recentCards = new CardList(recentList, (alert, urls) =>
-    alertCard(ctx, alert, { areas, urls }),
+    alertCard(ctx, alert, { areas, urls, assign }),
   );
 
   function draw() {
@@ -96,6 +99,13 @@ export async function renderAlertBoard(main, ctx) {
       announceNew(alert);
     } else if (event.action === "resolved" || event.action === "acknowledged") {
       ctx.announce(t(`board.announce.${event.action}`, { title: alert.title }));
+    } else if (event.action === "assigned" && alert.assignee) {
+      ctx.announce(
+        t("board.assign.announce", {
+          title: alert.title,
+          who: assigneeLabel(ctx, alert.assignee, assign?.people),
+        }),
+      );
     }
   }
 
@@ -122,6 +132,7 @@ export async function renderAlertBoard(main, ctx) {
   let stop = null;
   try {
     areas = await ctx.areaIndex();
+    if (assign) assign.people = await assignablePeople(ctx);
     stop = await ctx.connection.subscribe({ type: "linli/alerts/subscribe" }, onEvent);
     onState({ detail: ctx.connection.state });
   } catch {

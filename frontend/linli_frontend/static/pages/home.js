@@ -2,6 +2,7 @@
 
 import { h } from "../dom.js";
 import { areaName, t } from "../i18n.js";
+import { latestNotices } from "./notices.js";
 
 async function areaList(ctx) {
   const areas = [...(await ctx.areaIndex()).values()].filter((area) => area.kind !== "community");
@@ -80,6 +81,7 @@ export async function renderHome(main, ctx) {
   try {
     const sections = [];
     if (role === "resident") sections.push(await household(ctx));
+    if (role === "resident") sections.push(await latestNotices(ctx));
     if (["admin", "staff", "grid_worker"].includes(role)) sections.push(await openAlerts(ctx));
     if (role === "police" || role === "admin") sections.push(police());
     if (role !== "resident") sections.push(await areaList(ctx));

@@ -1,5 +1,6 @@
 // The system page of administrators: integrations (those that failed, with the reason),
-// automations with their last runs, blueprints, and users with their roles.
+// automations with their last runs, blueprints (listed, and imported from pasted YAML), and
+// users with their roles.
 
 import { h } from "../dom.js";
 import { formatTime, t } from "../i18n.js";
@@ -134,11 +135,112 @@ async function automations(ctx, body) {
   );
 }
 
-function blueprints(body) {
-  body.replaceChildren(
-    h("p", { id: "blueprints-missing" }, t("staff.admin.blueprints_missing")),
-    h("p", { class: "muted" }, t("staff.admin.blueprints_cli")),
+function blueprintInput(item) {
+  const label = item.name && item.name !== item.key ? `${item.key} — ${item.name}` : item.key;
+  const need = item.required
+    ? t("blueprints.required")
+    : t("blueprints.default", { value: JSON.stringify(item.default) });
+  return h("li", { "data-input": item.key }, h("code", {}, label), ` (${need})`);
+}
+
+function blueprintItem(row) {
+  const owner = row.owner === "config" ? t("blueprints.owner_config") : row.owner;
+  return h(
+    "li",
+    { class: "blueprint", "data-path": `${row.domain}/${row.path}` },
+    h(
+      "h3",
+      {},
+      row.name || row.path,
+      row.valid ? null : [" ", h("span", { class: "badge badge-critical" }, t("blueprints.invalid"))],
+    ),
+    h("p", { class: "meta" }, h("code", {}, `${row.domain}/${row.path}`), ` · ${t("blueprints.owner", { owner })}`),
+    row.description ? h("p", { class: "description" }, row.description) : null,
+    row.issues.map((issue) => h("p", { class: "reason" }, issue)),
+    row.shadowed_by ? h("p", { class: "muted" }, t("blueprints.shadowed", { owner: row.shadowed_by })) : null,
+    row.valid
+      ? row.inputs.length
+        ? h(
+            "details",
+            {},
+            h("summary", {}, t("blueprints.inputs", { count: row.inputs.length })),
+            h("ul", { class: "plain" }, row.inputs.map(blueprintInput)),
+          )
+        : h("p", { class: "muted" }, t("blueprints.no_inputs"))
+      : null,
+    row.domain === "automation" && !row.shadowed_by
+      ? h(
+          "p",
+          { class: "used-by" },
+          row.used_by.length ? t("blueprints.used_by", { names: row.used_by.join(", ") }) : t("blueprints.unused"),
+        )
+      : null,
   );
+}
+
+function importForm(ctx, refresh) {
+  const yaml = h("textarea", { id: "blueprint-yaml", rows: "10", required: true, spellcheck: "false", "aria-describedby": "blueprint-yaml-hint" });
+  const path = h("input", { id: "blueprint-path", type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": "blueprint-path-hint" });
+  const force = h("input", { id: "blueprint-force", type: "checkbox" });
+  const status = h("p", { id: "blueprint-import-status", role: "status" });
+  const error = h("p", { id: "blueprint-import-error", class: "form-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "button-primary" }, t("blueprints.import"));
+  const form = h(
+    "form",
+    {
+      class: "stack",
+      id: "blueprint-import",
+      "aria-labelledby": "blueprint-import-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.textContent = "";
+        error.textContent = "";
+        const data = { yaml: yaml.value };
+        if (path.value.trim()) data.path = path.value.trim();
+        if (force.checked) data.force = true;
+        submit.disabled = true;
+        try {
+          const done = await ctx.connection.command("linli/blueprints/import", data);
+          status.textContent = t("blueprints.imported", done);
+          yaml.value = "";
+          path.value = "";
+          force.checked = false;
+          await refresh();
+        } catch (failure) {
+          error.textContent =
+            failure?.code === "invalid_format"
+              ? t("blueprints.refused", { message: failure.message })
+              : t("alert.action_failed");
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h3", { id: "blueprint-import-title" }, t("blueprints.import_title")),
+    h("label", { for: "blueprint-yaml" }, t("blueprints.yaml")),
+    h("p", { class: "muted", id: "blueprint-yaml-hint" }, t("blueprints.yaml_hint")),
+    yaml,
+    h("label", { for: "blueprint-path" }, t("blueprints.path")),
+    h("p", { class: "muted", id: "blueprint-path-hint" }, t("blueprints.path_hint")),
+    path,
+    h("div", { class: "toggle" }, force, h("label", { for: "blueprint-force" }, t("blueprints.force"))),
+    h("div", { class: "row" }, submit),
+    status,
+    error,
+  );
+  return form;
+}
+
+async function blueprints(ctx, body) {
+  const list = h("ul", { class: "plain", id: "blueprint-list", "aria-label": t("blueprints.list_label") });
+  const empty = h("p", { class: "muted", id: "blueprint-empty", hidden: true }, t("blueprints.empty"));
+  const refresh = async () => {
+    const rows = await ctx.connection.command("linli/blueprints/list");
+    list.replaceChildren(...rows.map(blueprintItem));
+    empty.hidden = rows.length > 0;
+  };
+  await refresh();
+  body.replaceChildren(list, empty, importForm(ctx, refresh));
 }
 
 async function users(ctx, body) {
@@ -182,7 +284,7 @@ export async function renderAdmin(main, ctx) {
   const parts = [
     ["admin-integrations", t("staff.admin.integrations"), (body) => integrations(ctx, body)],
     ["admin-automations", t("staff.admin.automations"), (body) => automations(ctx, body)],
-    ["admin-blueprints", t("staff.admin.blueprints"), (body) => blueprints(body)],
+    ["admin-blueprints", t("staff.admin.blueprints"), (body) => blueprints(ctx, body)],
     ["admin-users", t("staff.admin.users"), (body) => users(ctx, body)],
   ];
   main.append(
