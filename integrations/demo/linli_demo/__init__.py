@@ -105,6 +105,8 @@ MANIFEST = Manifest(
 )
 
 SIMULATOR: HubKey[Simulator] = HubKey("demo.simulator")
+DEVICES_DELAY = 0.3
+"""Seconds after the hub has started before the simulated devices connect."""
 WEBHOOK_ID: HubKey[str] = HubKey("demo.webhook_id")
 
 
@@ -182,8 +184,16 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     @callback
     def connect(_event: Event[Any] | None = None) -> None:
         simulator.unsubscribe_start = None
-        simulator.connecting = hub.async_create_background_task(
-            bring_up(), "demo devices connecting"
+
+        def go() -> None:
+            simulator.connecting = hub.async_create_background_task(
+                bring_up(), "demo devices connecting"
+            )
+
+        # A moment after start, so the hub answers its first requests before the devices'
+        # connections keep the embedded broker busy.
+        simulator.unsubscribe_start = (
+            asyncio.get_running_loop().call_later(DEVICES_DELAY, go).cancel
         )
 
     if hub.state is HubState.running:

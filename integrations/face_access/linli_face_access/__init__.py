@@ -9,6 +9,7 @@ Withdrawing the consent erases the templates and snapshots — on the terminals 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from functools import partial
@@ -80,6 +81,8 @@ MANIFEST: Final = Manifest(
     documentation="https://github.com/linli/linli/tree/main/integrations/face_access",
 )
 
+INDEX_DELAY: Final = 1.0
+"""Seconds after start before the face index is built, unless a face needs it sooner."""
 WEBHOOK_MAX_SIZE: Final = 256 * 1024
 """Bytes a Hikvision push may have (a JSON part and a JPEG of at most 48 KiB)."""
 
@@ -125,16 +128,15 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     try:
         issues = face.async_lint()
 
-        async def build_index() -> None:
-            try:
-                await face.async_rebuild_index()
-            except Exception:
-                _LOGGER.exception("face_access: could not load the enrolled templates")
-
-        # numpy and the templates once the hub runs: faces that arrive before wait for it.
+        # numpy and the templates a moment after the hub runs (its first answers come first),
+        # or as soon as a face needs them.
         @callback
         def start_index(_event: Event[Any] | None = None) -> None:
-            hub.async_create_background_task(build_index(), "face_access index")
+            def build() -> None:
+                hub.async_create_background_task(face.async_build_index(), "face_access index")
+
+            handle = asyncio.get_running_loop().call_later(INDEX_DELAY, build)
+            data.unloads.append(handle.cancel)
 
         if hub.state is HubState.running:
             start_index()

@@ -149,6 +149,7 @@ class FaceAccess:
         self.index: FaceIndex | None = None
         """The enrolled templates for matching; built once the hub runs."""
         self._index_ready = asyncio.Event()
+        self._index_building = False
         self.usage = UsageCounter()
         self.lint: list[LintIssue] = []
         self.counters: Counter[str] = Counter()
@@ -180,9 +181,21 @@ class FaceAccess:
             self._index_ready.set()
 
     async def _async_index(self) -> FaceIndex:
+        if self.index is None and not self._index_building:
+            await self.async_build_index()  # a face came before the index was built
         await self._index_ready.wait()
         assert self.index is not None
         return self.index
+
+    async def async_build_index(self) -> None:
+        """Build the matching index once (numpy comes with it); later calls do nothing."""
+        if self._index_building or self.index is not None:
+            return
+        self._index_building = True
+        try:
+            await self.async_rebuild_index()
+        except Exception:
+            _LOGGER.exception("face_access: could not load the enrolled templates")
 
     def door_entity_id(self, door_id: str) -> str | None:
         """The lock entity of a door."""
