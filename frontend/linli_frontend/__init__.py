@@ -60,6 +60,9 @@ async def async_setup(hub: Hub, config: ConfigType) -> bool:
     default = config.get(CONF_DEFAULT_LANGUAGE) or supported_language(hub.config.language)
     async_register_view(hub, ShellView(assets, default))
     async_register_view(hub, AssetView(assets))
+    from linli_frontend.qr import async_register_qr
+
+    async_register_qr(hub)
     return True
 
 

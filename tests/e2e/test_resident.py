@@ -341,6 +341,9 @@ async def test_face_consent_withdrawal_erases_face_data(ui: UI, neighbours: Comm
     await page.get_by_role("button", name="生成通行码").click()
     code = await page.locator("#qr-code").inner_text()
     assert len(code) >= 24
+    picture = page.locator("#qr-picture")
+    await expect(picture).to_have_attribute("aria-label", "访客在门口出示的二维码")
+    await expect(picture.locator("svg path")).to_be_visible()
     listed = await _ok(
         await community.resident.get(
             f"/api/linli/credentials?household_id={community.household_1201}"

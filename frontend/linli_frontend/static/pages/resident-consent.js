@@ -11,6 +11,20 @@ export const NOTICE_VERSION = "face-notice-2026-03";
 const SCOPE = "face_access: community doors";
 const QR_HOURS = [2, 8, 24, 72];
 
+
+/** The QR code as a picture, drawn by the hub (SVG); the text stays beside it. */
+async function qrPicture(ctx, text) {
+  try {
+    const { svg } = await ctx.connection.command("frontend/qr_svg", { text, title: t("resident.qr.picture") });
+    const drawing = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
+    if (drawing.nodeName !== "svg") return null;
+    const figure = h("figure", { id: "qr-picture", class: "resident-qr", role: "img", "aria-label": t("resident.qr.picture") });
+    figure.append(document.importNode(drawing, true));
+    return figure;
+  } catch {
+    return null; // the code text below still works
+  }
+}
 function notice() {
   return h(
     "div",
@@ -262,6 +276,7 @@ export async function renderResidentConsent(main, ctx) {
             "div",
             { class: "resident-code stack" },
             h("p", {}, t("resident.qr.made")),
+            await qrPicture(ctx, answer.qr),
             h("code", { id: "qr-code", class: "resident-code-text" }, answer.qr),
             h("p", { class: "meta" }, t("resident.qr.expires"), " ", timeNode(answer.credential.expires)),
             h("p", { class: "muted" }, t("resident.qr.once")),
