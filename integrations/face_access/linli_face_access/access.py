@@ -148,8 +148,7 @@ class FaceAccess:
         self.events: dict[str, DoorEvents] = {}
         self.index: FaceIndex | None = None
         """The enrolled templates for matching; built once the hub runs."""
-        self._index_ready = asyncio.Event()
-        self._index_building = False
+        self._first_build: asyncio.Task[None] | None = None
         self.usage = UsageCounter()
         self.lint: list[LintIssue] = []
         self.counters: Counter[str] = Counter()
@@ -169,33 +168,39 @@ class FaceAccess:
         """Reload the enrolled templates into the matching index (the first time: build it)."""
         from linli_face_access.matcher import FaceIndex
 
-        try:
-            index = self.index or FaceIndex()
-            index.rebuild(await self.store.async_all_templates())
-            self.index = index
-        finally:
-            # A failed load leaves an empty index (logged by the caller): faces then match
-            # nobody and the other ways in keep working, rather than requests waiting.
-            if self.index is None:
-                self.index = FaceIndex()
-            self._index_ready.set()
-
-    async def _async_index(self) -> FaceIndex:
-        if self.index is None and not self._index_building:
-            await self.async_build_index()  # a face came before the index was built
-        await self._index_ready.wait()
-        assert self.index is not None
-        return self.index
+        first = self._first_build
+        if first is not None and not first.done() and asyncio.current_task() is not first:
+            # The first load may have read before this change: let it finish, then reload.
+            await asyncio.shield(first)
+        index = self.index or FaceIndex()
+        index.rebuild(await self.store.async_all_templates())
+        self.index = index
 
     async def async_build_index(self) -> None:
-        """Build the matching index once (numpy comes with it); later calls do nothing."""
-        if self._index_building or self.index is not None:
-            return
-        self._index_building = True
+        """Build the matching index unless it exists (numpy comes with it), once for all who
+        ask at the same time. A failed load leaves an empty index (logged): faces then match
+        nobody and the other ways in keep working, rather than requests waiting."""
+        if self.index is None and self._first_build is None:
+            self._first_build = self.hub.async_create_background_task(
+                self._async_first_build(), "face_access index"
+            )
+        if self._first_build is not None:
+            await asyncio.shield(self._first_build)
+
+    async def _async_first_build(self) -> None:
+        from linli_face_access.matcher import FaceIndex
+
         try:
             await self.async_rebuild_index()
         except Exception:
             _LOGGER.exception("face_access: could not load the enrolled templates")
+            if self.index is None:
+                self.index = FaceIndex()
+
+    async def _async_index(self) -> FaceIndex:
+        await self.async_build_index()  # at once when it exists; a face may come before it
+        assert self.index is not None
+        return self.index
 
     def door_entity_id(self, door_id: str) -> str | None:
         """The lock entity of a door."""
