@@ -28,7 +28,7 @@ import linli_plate_gate
 from linli.clock import FakeClock
 from linli.testing.community import SAMPLE_AREAS, Community
 from linli_demo.gate import AnprGate, Outcome
-from linli_mqtt.testing import MqttPeer, async_clear_retained, mqtt_broker, mqtt_peer
+from linli_mqtt.testing import MqttPeer, async_clear_retained, mqtt_broker, mqtt_peer, mqtt_section
 
 from .conftest import UI, async_set_password
 
@@ -51,19 +51,11 @@ def base_topic() -> str:
 @pytest.fixture
 def hub_config(mqtt_broker: tuple[str, int], base_topic: str) -> str:
     """The sample community with the web UI, a door with an MQTT terminal and a car park."""
-    host, port = mqtt_broker
     return (
         SAMPLE_AREAS
-        + f"""
-frontend:
-mqtt:
-  broker: {host}
-  port: {port}
-  discovery: false
-  birth_message: {{topic: {base_topic}/status, payload: online}}
-  will_message: {{topic: {base_topic}/status, payload: offline}}
-  devices: {{topic_prefix: {base_topic}/linli}}
-face_access:
+        + "\nfrontend:\n"
+        + mqtt_section(mqtt_broker, base_topic)
+        + f"""face_access:
   doors:
     - id: b1_main
       name: Building 1 main door

@@ -14,7 +14,13 @@ import linli_mqtt
 from linli.components.alert import get_manager
 from linli.testing.community import SAMPLE_AREAS, async_build_community
 from linli.testing.http import HubClient
-from linli_mqtt.testing import PeerFactory, mqtt_base_topic, mqtt_broker, mqtt_peer
+from linli_mqtt.testing import (
+    PeerFactory,
+    mqtt_base_topic,
+    mqtt_broker,
+    mqtt_peer,
+    mqtt_section,
+)
 
 from .conftest import UI, EvidencePlugin, async_set_password
 
@@ -25,31 +31,22 @@ __all__ = ["mqtt_base_topic", "mqtt_broker", "mqtt_peer"]
 def hub_config(mqtt_base_topic: str, mqtt_broker: tuple[str, int]) -> str:
     """The sample community and the web UI, mqtt on the shared broker under this test's own
     topics, and an automation raising an alert when a lift reports an e-bike."""
-    host, port = mqtt_broker
     return (
         SAMPLE_AREAS
-        + f"""
-frontend:
-mqtt:
-  broker: {host}
-  port: {port}
-  discovery_prefix: {mqtt_base_topic}/homeassistant
-  birth_message: {{topic: {mqtt_base_topic}/status, payload: online}}
-  will_message: {{topic: {mqtt_base_topic}/status, payload: offline}}
-  devices:
-    topic_prefix: {mqtt_base_topic}/linli
-automation:
+        + "\nfrontend:\n"
+        + mqtt_section(mqtt_broker, mqtt_base_topic, discovery=True)
+        + """automation:
   - id: ebike_in_lift
     alias: E-bike in the lift
     triggers:
       - trigger: event
         event_type: linli_device_event
-        event_data: {{kind: lift, type: ebike_entered}}
+        event_data: {kind: lift, type: ebike_entered}
     actions:
       - alert:
           kind: ebike_in_elevator
           severity: warning
-          title: "E-bike in lift {{{{ trigger.event.data.device_id }}}}"
+          title: "E-bike in lift {{ trigger.event.data.device_id }}"
           area_id: b1-u1
 """
     )

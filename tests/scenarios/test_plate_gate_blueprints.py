@@ -26,7 +26,7 @@ from linli.auth.testing import async_user_with_token
 from linli.components.alert import AlertState, Severity
 from linli.components.http import get_http
 from linli_demo.gate import AnprGate, Outcome
-from linli_mqtt.testing import async_clear_retained, mqtt_broker
+from linli_mqtt.testing import async_clear_retained, mqtt_broker, mqtt_section
 from linli_plate_gate.api import Caller
 from linli_plate_gate.views import PLATE_API
 
@@ -36,21 +36,17 @@ HOOK = "north-in-5d1e9a0b7c3f2468"
 
 
 def _plate_gate_config(broker: tuple[str, int], base: str) -> str:
-    return f"""
-mqtt:
-  broker: {broker[0]}
-  port: {broker[1]}
-  discovery: false
-  birth_message: {{topic: {base}/status, payload: online}}
-  will_message: {{topic: {base}/status, payload: offline}}
-  devices: {{topic_prefix: {base}/linli}}
-plate_gate:
+    return (
+        "\n"
+        + mqtt_section(broker, base)
+        + f"""plate_gate:
   car_parks:
     - {{id: p1, name: 北区停车场, area_id: b1, capacity: 50}}
   gates:
     - {{id: north-in, name: North entrance, car_park: p1, direction: in, kind: http,
         webhook_id: {HOOK}}}
 """
+    )
 
 
 @pytest.fixture

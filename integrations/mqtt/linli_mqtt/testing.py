@@ -379,6 +379,24 @@ def mqtt_base_topic() -> str:
     return f"linli_test/{uuid.uuid4().hex}"
 
 
+def mqtt_section(broker: tuple[str, int], base_topic: str, *, discovery: bool = False) -> str:
+    """The ``mqtt:`` section of a test's configuration.yaml, on ``broker`` and under the
+    test's own topic tree (status, device topics and, with ``discovery``, its prefix), so tests
+    sharing one broker never hear each other."""
+    host, port = broker
+    lines = [
+        "mqtt:",
+        f"  broker: {host}",
+        f"  port: {port}",
+        f"  discovery: {'true' if discovery else 'false'}",
+        f"  discovery_prefix: {base_topic}/homeassistant",
+        f"  birth_message: {{topic: {base_topic}/status, payload: online}}",
+        f"  will_message: {{topic: {base_topic}/status, payload: offline}}",
+        f"  devices: {{topic_prefix: {base_topic}/linli}}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def mqtt_hub_config() -> dict[str, Any]:
     """Extra config for ``mqtt_hub``: ``{"mqtt": {…}}`` merges into the mqtt section; other

@@ -22,7 +22,7 @@ import linli_plate_gate
 from linli.clock import FakeClock
 from linli.testing.community import SAMPLE_AREAS, Community, async_build_community
 from linli.testing.http import HubClient
-from linli_mqtt.testing import async_clear_retained, mqtt_broker, mqtt_peer
+from linli_mqtt.testing import async_clear_retained, mqtt_broker, mqtt_peer, mqtt_section
 
 __all__ = ["mqtt_broker", "mqtt_peer"]
 
@@ -40,18 +40,10 @@ def base_topic() -> str:
 @pytest.fixture
 def hub_config(mqtt_broker: tuple[str, int], base_topic: str) -> str:
     """The sample community with a car park, two HTTP gates and an MQTT gate."""
-    host, port = mqtt_broker
     return (
         SAMPLE_AREAS
-        + f"""
-mqtt:
-  broker: {host}
-  port: {port}
-  discovery: false
-  birth_message: {{topic: {base_topic}/status, payload: online}}
-  will_message: {{topic: {base_topic}/status, payload: offline}}
-  devices: {{topic_prefix: {base_topic}/linli}}
-plate_gate:
+        + mqtt_section(mqtt_broker, base_topic)
+        + f"""plate_gate:
   car_parks:
     - {{id: p1, name: North car park, area_id: b1, capacity: 3}}
   gates:
